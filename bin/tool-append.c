@@ -1,0 +1,180 @@
+/*
+ * tool-append: write the next request of the conversation. Reads
+ * tool-run's results (a JSON array of tool messages) on stdin and writes
+ * REQUEST with the response's assistant message and those results
+ * appended, in call order. Refuses (exit 3, nothing on stdout) when a call
+ * has no result or a result answers no call: the API would reject that.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "json.h"
+#include "toolcall.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: %s [-u TEXT] REQUEST RESPONSE\n", progname);
+}
+
+static const struct option longopts[] = {
+	{"user", required_argument, NULL, 'u'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0}
+};
+
+/* The results on stdin: an array of tool messages, or [] when stdin is
+ * empty or a terminal. Exits 3 on anything else. */
+static jv
+read_results(void)
+{
+	struct buf b = {0};
+	jv results;
+	int i, n, rc;
+
+	if (isatty(STDIN_FILENO))
+		return jv_array();
+	rc = read_fd_all(STDIN_FILENO, &b, JSON_INPUT_MAX);
+	if (rc != 0)
+		die(EXIT_INPUT, "results (standard input): %s",
+		    rc == -2 ? "too large" : "read error");
+	if (b.len == strspn(b.data, " \t\r\n")) {
+		buf_free(&b);
+		return jv_array();
+	}
+	results = json_parse(b.data, b.len);
+	buf_free(&b);
+	if (!jv_is_valid(results))
+		die(EXIT_INPUT, "results (standard input): not a JSON document: %s",
+		    json_invalid_message(results));
+	if (jv_get_kind(results) != JV_KIND_ARRAY)
+		die(EXIT_INPUT, "results (standard input): %s, not an array",
+		    json_kind_name(results));
+	n = jv_array_length(jv_copy(results));
+	for (i = 0; i < n; i++) {
+		jv r = jv_array_get(jv_copy(results), i);
+		const char *role = json_get_str(r, "role");
+		jv content = json_get(r, "content");
+		int ok = role != NULL && strcmp(role, "tool") == 0 &&
+		    json_get_str(r, "tool_call_id") != NULL &&
+		    (jv_get_kind(content) == JV_KIND_STRING ||
+		     jv_get_kind(content) == JV_KIND_ARRAY);
+		jv_free(content);
+		jv_free(r);
+		if (!ok)
+			die(EXIT_INPUT, "result %d is not a tool message "
+			    "{\"role\":\"tool\",\"tool_call_id\",\"content\"}", i);
+	}
+	return results;
+}
+
+/* Append the results to messages in call order; exit 3 when the ids of
+ * calls and results do not match one to one. */
+static jv
+append_in_call_order(jv messages, jv calls, jv results)
+{
+	int ncalls = jv_array_length(jv_copy(calls));
+	int nres = jv_array_length(jv_copy(results));
+	char *used = xmalloc((size_t)nres + 1);
+	int i, j;
+
+	memset(used, 0, (size_t)nres + 1);
+	for (i = 0; i < ncalls; i++) {
+		jv call = jv_array_get(jv_copy(calls), i);
+		const char *id = json_get_str(call, "id");
+		int found = -1;
+
+		for (j = 0; j < nres; j++) {
+			jv r = jv_array_get(jv_copy(results), j);
+			if (strcmp(json_get_str(r, "tool_call_id"), id) == 0) {
+				if (found >= 0)
+					die(EXIT_INPUT, "tool call %s has more "
+					    "than one result", id);
+				found = j;
+			}
+			jv_free(r);
+		}
+		if (found < 0)
+			die(EXIT_INPUT, "tool call %s has no result; the API "
+			    "rejects a conversation without one", id);
+		used[found] = 1;
+		messages = jv_array_append(messages,
+		    jv_array_get(jv_copy(results), found));
+		jv_free(call);
+	}
+	for (j = 0; j < nres; j++) {
+		if (!used[j]) {
+			jv r = jv_array_get(jv_copy(results), j);
+			die(EXIT_INPUT, "result for %s answers no tool call of "
+			    "the response", json_get_str(r, "tool_call_id"));
+		}
+	}
+	free(used);
+	return messages;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *user_text = NULL;
+	jv request, response, message, calls, results, messages;
+	int c;
+
+	set_progname(argv[0]);
+	while ((c = getopt_long(argc, argv, "u:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			user_text = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			puts("tool-append " LLM_TOOLS_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "-") == 0 || strcmp(argv[optind + 1], "-") == 0)
+		die(EXIT_USAGE, "REQUEST and RESPONSE must be files: "
+		    "standard input carries the results");
+	request = json_read_doc(argv[optind], "request");
+	response = json_read_doc(argv[optind + 1], "response");
+	messages = json_get(request, "messages");
+	if (jv_get_kind(messages) != JV_KIND_ARRAY)
+		die(EXIT_INPUT, "request (%s): no messages array", argv[optind]);
+	message = response_message(response);
+	if (!jv_is_valid(message))
+		die(EXIT_INPUT, "response (%s): %s", argv[optind + 1],
+		    json_invalid_message(message));
+	calls = normalize_tool_calls(response, message);
+	if (!jv_is_valid(calls))
+		die(EXIT_INPUT, "response (%s): %s", argv[optind + 1],
+		    json_invalid_message(calls));
+	results = read_results();
+
+	messages = jv_array_append(messages,
+	    assistant_message_for_request(message, jv_copy(calls)));
+	messages = append_in_call_order(messages, calls, results);
+	if (user_text != NULL)
+		messages = jv_array_append(messages, JV_OBJECT(
+		    jv_string("role"), jv_string("user"),
+		    jv_string("content"), jv_string(user_text)));
+	request = jv_object_set(request, jv_string("messages"), messages);
+	json_write_stdout(request);
+	jv_free(calls);
+	jv_free(results);
+	jv_free(response);
+	finish_stdout();
+	return 0;
+}

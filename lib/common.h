@@ -1,0 +1,60 @@
+/*
+ * Shared by every program: the exit-code table, messages on stderr,
+ * growing buffers, whole-input reading and checked number parsing.
+ */
+#ifndef LLM_COMMON_H
+#define LLM_COMMON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define LLM_TOOLS_VERSION "0.1.0"
+
+/* The one exit-code table of the project (see llm-tools(7), EXIT STATUS). */
+enum {
+	EXIT_NO = 1,        /* a "no" answer, only where a program says so */
+	EXIT_USAGE = 2,     /* bad options or operands */
+	EXIT_INPUT = 3,     /* input not JSON, wrong shape, unreadable */
+	EXIT_API = 4,       /* the API refused the request (4xx) */
+	EXIT_TRANSIENT = 5, /* network or server failure, broken response */
+	EXIT_TURNS = 6,     /* llm-loop: turn limit reached */
+	EXIT_GUARD = 7      /* llm-loop: reply refused by a guard */
+};
+
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+extern const char *progname;
+
+void set_progname(const char *argv0);
+void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warnx_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+void buf_grow(struct buf *b, size_t extra);
+void buf_append(struct buf *b, const void *data, size_t n);
+void buf_append_str(struct buf *b, const char *s);
+void buf_free(struct buf *b);
+
+/* Read fd to EOF into b (NUL-terminated). 0, or -1 with errno, or
+ * -2 when more than max bytes arrive. */
+int read_fd_all(int fd, struct buf *b, size_t max);
+
+/* Parse a non-negative number of seconds; 0 on success. */
+int parse_seconds(const char *s, double *out);
+/* Parse a whole number in [min, max]; 0 on success. */
+int parse_long(const char *s, long min, long max, long *out);
+
+/* Tool names: ^[A-Za-z0-9_-]{1,64}$ (OpenAI's rule for function names). */
+int valid_tool_name(const char *s);
+
+/* Flush and close stdout; on a write error say so and exit 5. */
+void finish_stdout(void);
+
+#endif

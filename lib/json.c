@@ -1,0 +1,133 @@
+/* Reading, writing and inspecting JSON documents with libjq's jv API. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "json.h"
+
+char *
+json_invalid_message(jv v)
+{
+	jv msg = jv_invalid_get_msg(v);
+	char *s, *cut;
+
+	if (jv_get_kind(msg) != JV_KIND_STRING) {
+		jv_free(msg);
+		return xstrdup("invalid JSON");
+	}
+	s = xstrdup(jv_string_value(msg));
+	jv_free(msg);
+	/* libjq appends the whole input; a message must stay short. */
+	if ((cut = strstr(s, " (while parsing")) != NULL)
+		*cut = '\0';
+	return s;
+}
+
+jv
+json_parse(const char *text, size_t len)
+{
+	jv v;
+	char *msg;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
+		    text[i] != '\r')
+			break;
+	if (i == len)
+		return jv_invalid_with_msg(jv_string("empty input"));
+	if (len > (size_t)0x7fffffff)
+		return jv_invalid_with_msg(jv_string("document too large"));
+	v = jv_parse_sized(text, (int)len);
+	if (jv_is_valid(v))
+		return v;
+	msg = json_invalid_message(v);
+	v = jv_invalid_with_msg(jv_string(msg));
+	free(msg);
+	return v;
+}
+
+jv
+json_read_doc(const char *path, const char *what)
+{
+	struct buf b = {0};
+	int fd = STDIN_FILENO, rc;
+	const char *name = "standard input";
+	jv v;
+
+	if (path != NULL && strcmp(path, "-") != 0) {
+		name = path;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			die(EXIT_INPUT, "%s: %s", path, strerror(errno));
+	}
+	rc = read_fd_all(fd, &b, JSON_INPUT_MAX);
+	if (rc == -1)
+		die(EXIT_INPUT, "%s: %s", name, strerror(errno));
+	if (rc == -2)
+		die(EXIT_INPUT, "%s: larger than %zu bytes", name,
+		    JSON_INPUT_MAX);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	v = json_parse(b.data, b.len);
+	buf_free(&b);
+	if (!jv_is_valid(v)) {
+		char *msg = json_invalid_message(v);
+		warnx("%s (%s): not a JSON document: %s", what, name, msg);
+		free(msg);
+		exit(EXIT_INPUT);
+	}
+	return v;
+}
+
+char *
+json_dump(jv v)
+{
+	jv s = jv_dump_string(v, 0);
+	char *out = xstrdup(jv_string_value(s));
+
+	jv_free(s);
+	return out;
+}
+
+void
+json_write_stdout(jv v)
+{
+	int flags = isatty(STDOUT_FILENO) ? JV_PRINT_INDENT_FLAGS(2) : 0;
+	jv s = jv_dump_string(v, flags);
+
+	fwrite(jv_string_value(s), 1, (size_t)jv_string_length_bytes(jv_copy(s)),
+	    stdout);
+	fputc('\n', stdout);
+	jv_free(s);
+}
+
+jv
+json_get(jv o, const char *key)
+{
+	if (jv_get_kind(o) != JV_KIND_OBJECT)
+		return jv_invalid();
+	return jv_object_get(jv_copy(o), jv_string(key));
+}
+
+const char *
+json_get_str(jv o, const char *key)
+{
+	jv v = json_get(o, key);
+	const char *s = NULL;
+
+	/* o holds a reference to the string, so the pointer stays valid. */
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		s = jv_string_value(v);
+	jv_free(v);
+	return s;
+}
+
+const char *
+json_kind_name(jv v)
+{
+	return jv_kind_name(jv_get_kind(v));
+}

@@ -1,0 +1,70 @@
+# Loaded by every test file: fresh bin/ first on PATH, a private temp
+# dir as the working directory, no API settings from the caller, and a
+# loopback llm-mock on a free port that teardown always stops.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+PATH="$ROOT/bin:$PATH"
+export PATH
+MOCK_PID=
+
+setup() {
+	TMP="$BATS_TEST_TMPDIR"
+	cd "$TMP" || return 1
+	unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_ORG_ID OPENAI_PROJECT_ID
+	unset LLM_MODEL LLM_TOOLS_DIR
+	export LC_ALL=C.UTF-8
+	if declare -F local_setup >/dev/null; then local_setup; fi
+}
+
+teardown() {
+	stop_mock
+}
+
+# start_mock ARGS...: run llm-mock with ARGS on a free port, logging to
+# $TMP/mock.log; sets MOCK_PORT and MOCK_URL (the /v1 base URL).
+start_mock() {
+	rm -f "$TMP/mock.port"
+	llm-mock -p 0 -P "$TMP/mock.port" -l "$TMP/mock.log" "$@" \
+		>/dev/null 2>"$TMP/mock.err" 3>&- &
+	MOCK_PID=$!
+	local i
+	for i in $(seq 1 200); do
+		[ -s "$TMP/mock.port" ] && break
+		if ! kill -0 "$MOCK_PID" 2>/dev/null; then
+			cat "$TMP/mock.err" >&2
+			MOCK_PID=
+			return 1
+		fi
+		sleep 0.025
+	done
+	MOCK_PORT=$(cat "$TMP/mock.port")
+	MOCK_URL="http://127.0.0.1:$MOCK_PORT/v1"
+	export MOCK_PORT MOCK_URL
+}
+
+stop_mock() {
+	if [ -n "$MOCK_PID" ]; then
+		kill "$MOCK_PID" 2>/dev/null
+		wait "$MOCK_PID" 2>/dev/null
+		MOCK_PID=
+	fi
+}
+
+# json_eq A B: A and B are the same JSON, compared canonically.
+json_eq() {
+	local a b
+	a=$(printf '%s' "$1" | jq -cS .) || return 1
+	b=$(printf '%s' "$2" | jq -cS .) || return 1
+	if [ "$a" != "$b" ]; then
+		printf 'expected: %s\nactual:   %s\n' "$b" "$a" >&2
+		return 1
+	fi
+}
+
+# A free TCP port on 127.0.0.1 that nothing listens on.
+unused_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}

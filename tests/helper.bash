@@ -2,6 +2,7 @@
 # dir as the working directory, no API settings from the caller, and a
 # loopback llm-mock on a free port that teardown always stops.
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 

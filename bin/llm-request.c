@@ -81,23 +81,23 @@ on_header(char *data, size_t size, size_t n, void *userp)
 	return size * n;
 }
 
-/* The body as a short printable line: HTML tags and control characters
- * dropped, white space folded, at most 200 bytes. */
+/* Text as a short printable line: control characters dropped, white
+ * space folded, at most 200 bytes; with html, tags become spaces. */
 static char *
-printable_excerpt(const char *s)
+printable_excerpt(const char *s, int html)
 {
 	char *out = xmalloc(204), *p = out;
 	int in_tag = 0, space = 1;
 
 	for (; *s != '\0' && p - out < 200; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c == '<')
-			in_tag = 1;
-		else if (c == '>' && in_tag)
+		int was_tag = in_tag;
+
+		if (html && c == '<')
+			in_tag = was_tag = 1;
+		else if (html && c == '>' && in_tag)
 			in_tag = 0;
-		else if (in_tag)
-			continue;
-		else if (isspace(c) || c < 0x20 || c == 0x7f) {
+		if (was_tag || isspace(c) || c < 0x20 || c == 0x7f) {
 			if (!space)
 				*p++ = ' ';
 			space = 1;
@@ -128,7 +128,7 @@ error_message(const struct buf *body, char *code, size_t codesz)
 	*code = '\0';
 	if (!jv_is_valid(v) || jv_get_kind(v) != JV_KIND_OBJECT) {
 		jv_free(v);
-		out = printable_excerpt(body->data ? body->data : "");
+		out = printable_excerpt(body->data ? body->data : "", 1);
 		if (*out == '\0') {
 			free(out);
 			out = xstrdup("(empty body)");
@@ -149,10 +149,10 @@ error_message(const struct buf *body, char *code, size_t codesz)
 	if (m == NULL)
 		m = json_get_str(v, "detail");
 	if (m != NULL) {
-		out = printable_excerpt(m);
+		out = printable_excerpt(m, 0);
 	} else {
 		char *dump = json_dump(jv_copy(v));
-		out = printable_excerpt(dump);
+		out = printable_excerpt(dump, 0);
 		free(dump);
 	}
 	jv_free(err);

@@ -493,8 +493,14 @@ job_content(const struct job *job, double timeout)
 		msg = jv_string_fmt("tool %s failed with exit status %d",
 		    job->name, WEXITSTATUS(job->status));
 	else {
+		size_t len = job->output.len;
+
+		/* Like $(...) in the shell: trailing newlines are dropped. */
+		while (!job->truncated && len > 0 &&
+		    job->output.data[len - 1] == '\n')
+			len--;
 		jv out = jv_string_sized(job->output.data ? job->output.data :
-		    "", (int)job->output.len);
+		    "", (int)len);
 		if (job->truncated)
 			out = jv_string_concat(out, jv_string_fmt(
 			    "\n[output truncated at %zu bytes]", OUTPUT_MAX));

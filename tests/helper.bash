@@ -65,6 +65,13 @@ json_eq() {
 	fi
 }
 
+# Is process PID still running (not gone, not a zombie)?
+running() {
+	local state
+	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ $state != Z* ]]
+}
+
 # A free TCP port on 127.0.0.1 that nothing listens on.
 unused_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

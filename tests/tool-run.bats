@@ -116,7 +116,7 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 	run jq -r '.[0].content | fromjson | .error' <<<"$output"
 	assert_output 'tool hang timed out after 0.5 s and was stopped'
 	sleep 0.2
-	! kill -0 "$(cat bg.pid)" 2>/dev/null
+	! running "$(cat bg.pid)"
 }
 
 @test "a tool that ignores stdin and floods stdout cannot hang tool-run" {

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# llm-loop: the whole loop against llm-mock, with tools in ./tools.d.
+
+load helper
+
+local_setup() {
+	mkdir tools.d
+	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
+	printf '#!/bin/sh\necho "disk on fire" >&2\nexit 1\n' >tools.d/broken
+	echo '{"name":"broken","parameters":{"type":"object","properties":{}}}' >tools.d/broken.json
+	chmod +x tools.d/broken
+}
+
+script() { # script REPLY... : a mock script of these replies
+	local IFS=,
+	printf '[%s]' "$*" >script.json
+	start_mock -s script.json
+}
+
+@test "two turns: a tool call, its result, then the answer" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":5,"b":4}}]}' '{"content":"5 + 4 = 9."}'
+	run --separate-stderr llm-loop -u "$MOCK_URL" "What is 5 + 4?"
+	assert_success
+	assert_output '5 + 4 = 9.'
+	[ -z "$stderr" ]
+	# The second request carried the call and its result.
+	run jq -c 'select(.n == 2) | .body.messages[-2:] | [.[0].tool_calls[0].function.name, .[1].content]' mock.log
+	assert_output '["add","9"]'
+}
+
+@test "the first request has the prompt, the system message and the tools" {
+	script '{"content":"hi"}'
+	run llm-loop -u "$MOCK_URL" -m test-model -s "Be brief." "Hello"
+	assert_success
+	run jq -c '.body | [.model, .messages, ([.tools[].function.name] | sort)]' mock.log
+	json_eq "$output" '["test-model",[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello"}],["add","broken"]]'
+}
+
+@test "every request the loop sends validates against OpenAI's schema" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":1,"b":2}},{"name":"broken","arguments":{}}]}' \
+		'{"tool_calls":[{"name":"add","arguments":{"a":3,"b":3}}]}' '{"content":"done"}'
+	run llm-loop -u "$MOCK_URL" -s sys "go"
+	assert_success
+	run "$ROOT/tests/validate-request" --log mock.log
+	assert_success
+	[ "$(wc -l <mock.log)" -eq 3 ]
+}
+
+@test "-k keeps every document of every turn" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":1,"b":2}}]}' '{"content":"3"}'
+	run llm-loop -u "$MOCK_URL" -k keep "1+2?"
+	assert_success
+	run ls keep
+	assert_output "$(printf '%s\n' 001-calls.json 001-request.json 001-response.json 001-results.json 002-calls.json 002-request.json 002-response.json tools.json)"
+	run jq -c '[.[].content]' keep/001-results.json
+	assert_output '["3"]'
+	run jq -c '.' keep/002-calls.json
+	assert_output '[]'
+}
+
+@test "a replayed turn: NNN files piped by hand give the same next request" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":2,"b":2}}]}' '{"content":"4"}'
+	llm-loop -u "$MOCK_URL" -k keep "2+2?" >/dev/null
+	tool-run keep/001-calls.json >results.json
+	tool-append keep/001-request.json keep/001-response.json <results.json >next.json
+	json_eq "$(cat next.json)" "$(cat keep/002-request.json)"
+}
+
+@test "--json prints the whole final conversation" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":1,"b":1}}]}' '{"content":"2"}'
+	run llm-loop -u "$MOCK_URL" --json "1+1?"
+	assert_success
+	run jq -c '[.messages[] | .role]' <<<"$output"
+	assert_output '["user","assistant","tool","assistant"]'
+}
+
+@test "a failing tool goes back to the model; the loop goes on" {
+	script '{"tool_calls":[{"name":"broken","arguments":{}}]}' '{"content":"The disk tool failed."}'
+	run llm-loop -u "$MOCK_URL" "check the disk"
+	assert_success
+	assert_output 'The disk tool failed.'
+	run jq -r 'select(.n == 2) | .body.messages[-1].content | fromjson | .error' mock.log
+	assert_output 'tool broken failed with exit status 1: disk on fire'
+}
+
+@test "an unknown tool goes back to the model as an error result" {
+	script '{"tool_calls":[{"name":"rm_rf","arguments":{}}]}' '{"content":"ok"}'
+	run llm-loop -u "$MOCK_URL" "x"
+	assert_success
+	run jq -r 'select(.n == 2) | .body.messages[-1].content | fromjson | .error' mock.log
+	assert_output 'unknown tool "rm_rf"; available tools: add, broken'
+}
+
+@test "the turn limit: exit 6 with a message" {
+	call='{"tool_calls":[{"name":"add","arguments":{"a":1,"b":1}}]}'
+	script "$call" "$call" "$call"
+	run --separate-stderr llm-loop -u "$MOCK_URL" -n 2 "loop forever"
+	assert_failure 6
+	assert_output ''
+	[[ $stderr == *"turn limit reached: 2 model calls"* ]]
+	[ "$(wc -l <mock.log)" -eq 2 ]
+}
+
+@test "an API refusal keeps its exit code 4" {
+	script '{"status":401,"error":{"message":"Incorrect API key provided"}}'
+	run --separate-stderr llm-loop -u "$MOCK_URL" "hi"
+	assert_failure 4
+	[[ $stderr == *"HTTP 401: Incorrect API key provided"* ]]
+}
+
+@test "a broken response is exit 5" {
+	script '{"body":"not json"}'
+	run llm-loop -u "$MOCK_URL" "hi"
+	assert_failure 5
+}
+
+@test "with a PROMPT, stdin is never read" {
+	script '{"content":"answered"}'
+	mkfifo never-ends
+	# Read-write open: stdin that would block forever if read.
+	run timeout 10 llm-loop -u "$MOCK_URL" "hi" <>never-ends
+	assert_success
+	assert_output answered
+}
+
+@test "without a PROMPT, the request comes from stdin" {
+	script '{"content":"from stdin"}'
+	echo '{"model":"m","messages":[{"role":"user","content":"q"}],"temperature":0}' >req.json
+	run llm-loop -u "$MOCK_URL" <req.json
+	assert_success
+	assert_output 'from stdin'
+	run jq -c '.body | [.temperature, (.tools | length)]' mock.log
+	assert_output '[0,2]'
+}
+
+@test "a KEEPDIR that holds a conversation is not overwritten" {
+	mkdir keep
+	echo '{}' >keep/001-request.json
+	run --separate-stderr llm-loop -k keep "hi"
+	assert_failure 2
+	[[ $stderr == *"already holds a conversation"* ]]
+	[ "$(cat keep/001-request.json)" = '{}' ]
+}
+
+@test "usage errors exit 2" {
+	run llm-loop -n 0 hi
+	assert_failure 2
+	run llm-loop -n x hi
+	assert_failure 2
+	run llm-loop --bogus
+	assert_failure 2
+	run llm-loop a b
+	assert_failure 2
+	run llm-loop -m
+	assert_failure 2
+	run llm-loop --version
+	assert_output 'llm-loop 0.1.0'
+}
+
+@test "the temporary directory is removed when no -k is given" {
+	script '{"content":"x"}'
+	mkdir tmp
+	TMPDIR=$TMP/tmp run llm-loop -u "$MOCK_URL" "hi"
+	assert_success
+	run ls -A tmp
+	assert_output ''
+}

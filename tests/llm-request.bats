@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# llm-request against llm-mock on loopback.
+
+load helper
+
+local_setup() {
+	echo '{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"hi"}]}' >req.json
+}
+
+@test "POSTs the request and writes the response" {
+	start_mock -e '{content: "Hello!"}'
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_success
+	[ -z "$stderr" ]
+	run jq -r '.choices[0].message.content' <<<"$output"
+	assert_output 'Hello!'
+	run jq -c '.body' mock.log
+	json_eq "$output" "$(cat req.json)"
+}
+
+@test "reads the request from stdin" {
+	start_mock -e '{content: "ok"}'
+	run llm-request -u "$MOCK_URL" <req.json
+	assert_success
+	run jq -r '.path' mock.log
+	assert_output '/v1/chat/completions'
+}
+
+@test "OPENAI_BASE_URL is used, a trailing slash is fine" {
+	start_mock -e '{content: "ok"}'
+	OPENAI_BASE_URL="$MOCK_URL/" run llm-request req.json
+	assert_success
+}
+
+@test "sends the key, organization and project headers from the environment" {
+	start_mock -e '{content: "ok"}'
+	OPENAI_API_KEY=sk-test-abcd1234 OPENAI_ORG_ID=org-1 OPENAI_PROJECT_ID=proj-2 \
+		run llm-request -u "$MOCK_URL" req.json
+	assert_success
+	run jq -c '.headers | [.authorization, ."openai-organization", ."openai-project", ."content-type"]' mock.log
+	assert_output '["Bearer ***1234","org-1","proj-2","application/json"]'
+}
+
+@test "no Authorization header without OPENAI_API_KEY" {
+	start_mock -e '{content: "ok"}'
+	run llm-request -u "$MOCK_URL" req.json
+	run jq -c '.headers | has("authorization")' mock.log
+	assert_output false
+}
+
+@test "-m sets the model; else the body's, else LLM_MODEL, else gpt-4.1-mini" {
+	start_mock -e '{content: .model}'
+	run llm-request -u "$MOCK_URL" -m other req.json
+	run jq -r '.choices[0].message.content' <<<"$output"
+	assert_output other
+	echo '{"messages":[]}' >nomodel.json
+	LLM_MODEL=from-env run llm-request -u "$MOCK_URL" nomodel.json
+	run jq -r '.choices[0].message.content' <<<"$output"
+	assert_output from-env
+	run llm-request -u "$MOCK_URL" nomodel.json
+	run jq -r '.choices[0].message.content' <<<"$output"
+	assert_output gpt-4.1-mini
+}
+
+@test "the request it sends validates against OpenAI's schema" {
+	start_mock -e '{content: "ok"}'
+	echo '{"messages":[{"role":"user","content":"hi"}]}' >nomodel.json
+	llm-request -u "$MOCK_URL" nomodel.json >/dev/null
+	run "$ROOT/tests/validate-request" --log mock.log
+	assert_success
+}
+
+@test "a 401 is exit 4 with the server's message and request id" {
+	start_mock -e '{status: 401, headers: {"x-request-id": "req_42"}, error: {message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key"}}'
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 4
+	assert_output ''
+	[ "$stderr" = 'llm-request: HTTP 401: Incorrect API key provided (request id req_42)' ]
+}
+
+@test "a 400 in the shape of other servers shows their message" {
+	start_mock -e '{status: 400, body: "{\"object\":\"error\",\"message\":\"bad tool_call_id\",\"type\":\"invalid_request_error\"}", headers: {"content-type": "application/json"}}'
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 4
+	[ "$stderr" = 'llm-request: HTTP 400: bad tool_call_id' ]
+}
+
+@test "a 429 is exit 5, but 429 insufficient_quota is exit 4" {
+	echo '[{"status":429,"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}},{"status":429,"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}]' >script.json
+	start_mock -s script.json
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 5
+	[[ $stderr == *"HTTP 429: Rate limit reached"* ]]
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 4
+	[[ $stderr == *"exceeded your current quota"* ]]
+}
+
+@test "a 500 HTML page is exit 5 with readable text" {
+	start_mock -e '{status: 502, body: "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"}'
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 5
+	assert_output ''
+	[ "$stderr" = 'llm-request: HTTP 502: 502 Bad Gateway Bad Gateway' ]
+}
+
+@test "a 200 body that is not JSON is exit 5, nothing on stdout" {
+	start_mock -e '{body: "<html>surprise</html>"}'
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 5
+	assert_output ''
+	[[ $stderr == *"the response is not a JSON object"* ]]
+}
+
+@test "a truncated body is exit 5, nothing on stdout" {
+	start_mock -e '{content: "a long enough answer", truncate: 40}'
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 5
+	assert_output ''
+	[[ $stderr == llm-request:* ]]
+}
+
+@test "a dropped connection is exit 5" {
+	start_mock -e '{drop: true}'
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 5
+	assert_output ''
+	[[ $stderr == llm-request:* ]]
+}
+
+@test "connection refused is exit 5" {
+	port=$(unused_port)
+	run --separate-stderr llm-request -u "http://127.0.0.1:$port/v1" req.json
+	assert_failure 5
+	[[ $stderr == *"Couldn't connect to server"* || $stderr == *"Connection refused"* ]]
+}
+
+@test "-t bounds a server that does not answer: exit 5" {
+	start_mock -e '{content: "late", delay_ms: 5000}'
+	run --separate-stderr llm-request -u "$MOCK_URL" -t 0.5 req.json
+	assert_failure 5
+	[[ $stderr == *"imed out"* ]]
+}
+
+@test "an error object inside a 200 is exit 5" {
+	start_mock -e '{response: {error: {message: "upstream model failed"}}}'
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 5
+	[[ $stderr == *"upstream model failed"* ]]
+}
+
+@test "bad request input is exit 3 and nothing is sent" {
+	start_mock -e '{content: "ok"}'
+	run --separate-stderr llm-request -u "$MOCK_URL" <<<'{"messages": '
+	assert_failure 3
+	run --separate-stderr llm-request -u "$MOCK_URL" <<<'[1]'
+	assert_failure 3
+	run --separate-stderr llm-request -u "$MOCK_URL" <<<'{"model":"x"}'
+	assert_failure 3
+	[[ $stderr == *"no messages array"* ]]
+	[ ! -s mock.log ]
+}
+
+@test "usage errors exit 2: bad timeout, bad URL scheme, extra operands" {
+	run llm-request -t -1 req.json
+	assert_failure 2
+	run llm-request -t soon req.json
+	assert_failure 2
+	run --separate-stderr llm-request -u ftp://example.com req.json
+	assert_failure 2
+	run llm-request a b
+	assert_failure 2
+	run llm-request --version
+	assert_output 'llm-request 0.1.0'
+}
+
+@test "the API key never appears in messages" {
+	start_mock -e '{status: 401, error: {message: "nope"}}'
+	OPENAI_API_KEY=sk-verysecret-0000 run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_failure 4
+	[[ $stderr != *verysecret* ]]
+	! grep -q verysecret mock.log
+}

@@ -16,6 +16,12 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-m MODEL] [-s SYSTEM] [-T TOOLS] [-c REQUEST] "
 	    "[PROMPT]\n", progname);
+	if (f == stdout)
+		fputs("Write a Chat Completions request with PROMPT as its user message.\n"
+		    "  -m, --model MODEL       set the model\n"
+		    "  -s, --system TEXT       set the system message\n"
+		    "  -T, --tools FILE        add the tools of FILE (tool-run --list)\n"
+		    "  -c, --continue REQUEST  continue REQUEST (- for stdin)\n", f);
 }
 
 static const struct option longopts[] = {
@@ -116,7 +122,7 @@ main(int argc, char *argv[])
 	int c;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "m:s:T:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:T:c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model = optarg;

@@ -27,6 +27,14 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-m MODEL] [-u BASE_URL] [-t SECONDS] [FILE]\n",
 	    progname);
+	if (f == stdout)
+		fputs("Send a Chat Completions request and write the response.\n"
+		    "  -m, --model MODEL       the model (default: the request's,\n"
+		    "                          $LLM_MODEL, " DEFAULT_MODEL ")\n"
+		    "  -u, --base-url URL      the API (default $OPENAI_BASE_URL,\n"
+		    "                          " DEFAULT_BASE_URL ")\n"
+		    "  -t, --timeout SECONDS   total time allowed (default 600)\n"
+		    "Exit 4 when the API refuses, 5 on network or server failure.\n", f);
 }
 
 static const struct option longopts[] = {
@@ -184,6 +192,11 @@ prepare_body(jv body, const char *model)
 	if (jv_get_kind(messages) != JV_KIND_ARRAY)
 		die(EXIT_INPUT, "request: no messages array");
 	jv_free(messages);
+	messages = json_get(body, "stream");
+	if (jv_get_kind(messages) == JV_KIND_TRUE)
+		die(EXIT_INPUT, "request: \"stream\": true is not supported; "
+		    "llm-request writes whole responses");
+	jv_free(messages);
 	if (model == NULL && json_get_str(body, "model") == NULL) {
 		model = getenv("LLM_MODEL");
 		if (model == NULL || *model == '\0')
@@ -284,7 +297,7 @@ main(int argc, char *argv[])
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "m:u:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:u:t:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model = optarg;

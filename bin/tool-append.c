@@ -18,6 +18,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-u TEXT] REQUEST RESPONSE\n", progname);
+	if (f == stdout)
+		fputs("Write the next request: REQUEST, the assistant message of RESPONSE\n"
+		    "and the tool results read on stdin, in call order.\n"
+		    "  -u, --user TEXT    then append a user message\n"
+		    "Exit 3 when a call has no result or a result answers no call.\n", f);
 }
 
 static const struct option longopts[] = {
@@ -125,7 +130,7 @@ main(int argc, char *argv[])
 	int c;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "u:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			user_text = optarg;

@@ -16,6 +16,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-r] [FILE]\n", progname);
+	if (f == stdout)
+		fputs("Write the tool calls of a Chat Completions response as a JSON array.\n"
+		    "  -r, --reply    write the reply text instead\n"
+		    "Exit 0 with calls, 1 without (stdout []), 3 on bad input.\n", f);
 }
 
 static const struct option longopts[] = {
@@ -32,7 +36,7 @@ write_reply(jv message)
 	const char *text = json_get_str(message, "content");
 	size_t n;
 
-	if (text == NULL)
+	if (text == NULL || *text == '\0')
 		text = json_get_str(message, "refusal");
 	if (text == NULL || *text == '\0')
 		return EXIT_NO;
@@ -50,7 +54,7 @@ main(int argc, char *argv[])
 	int c, reply = 0, rc;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "rh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "rhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			reply = 1;

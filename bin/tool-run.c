@@ -36,6 +36,13 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-d DIR] [-t SECONDS] [FILE]\n"
 	    "       %s [-d DIR] --list\n", progname, progname);
+	if (f == stdout)
+		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
+		    "their results as tool messages, in call order.\n"
+		    "  -d, --dir DIR          the tools directory (default $LLM_TOOLS_DIR,\n"
+		    "                         ./tools.d, then the installed example tools)\n"
+		    "  -t, --timeout SECONDS  time allowed to each call (default 30)\n"
+		    "  -l, --list             write the tools array of DIR's tools\n", f);
 }
 
 static const struct option longopts[] = {
@@ -85,20 +92,40 @@ on_sigchld(int sig)
 	errno = saved;
 }
 
-/* The tools directory: -d, $LLM_TOOLS_DIR, ./tools.d, or the installed
- * example tools. */
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The tools directory: -d, $LLM_TOOLS_DIR, ./tools.d, or the example
+ * tools installed beside this program (BINDIR/../share/llm-tools/tools.d,
+ * so that a staged or moved installation finds its own), or LLM_DATADIR. */
 static const char *
 find_tools_dir(const char *opt)
 {
+	static char beside[4096];
 	const char *env = getenv("LLM_TOOLS_DIR");
-	struct stat st;
+	ssize_t n;
+	char *slash;
 
 	if (opt != NULL)
 		return opt;
 	if (env != NULL && *env != '\0')
 		return env;
-	if (stat("tools.d", &st) == 0 && S_ISDIR(st.st_mode))
+	if (is_dir("tools.d"))
 		return "tools.d";
+	n = readlink("/proc/self/exe", beside, sizeof beside - 64);
+	if (n > 0) {
+		beside[n] = '\0';
+		if ((slash = strrchr(beside, '/')) != NULL) {
+			strcpy(slash, "/../share/llm-tools/tools.d");
+			if (is_dir(beside))
+				return beside;
+		}
+	}
 	return LLM_DATADIR "/tools.d";
 }
 
@@ -665,7 +692,9 @@ check_call(struct job *job, jv call, const char *dir)
 		return problem;
 	}
 	if (jv_get_kind(args) == JV_KIND_INVALID || jv_get_kind(args) ==
-	    JV_KIND_NULL) {
+	    JV_KIND_NULL || (jv_get_kind(args) == JV_KIND_STRING &&
+	    jv_string_length_bytes(jv_copy(args)) == 0)) {
+		/* No arguments at all, as tool-extract reads them: {}. */
 		jv_free(args);
 		args = jv_string("{}");
 	}
@@ -710,7 +739,7 @@ main(int argc, char *argv[])
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "d:t:lh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:lhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;

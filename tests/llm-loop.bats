@@ -165,3 +165,24 @@ script() { # script REPLY... : a mock script of these replies
 	run ls -A tmp
 	assert_output ''
 }
+
+@test "--opt=value and -oVALUE forms work" {
+	call='{"tool_calls":[{"name":"add","arguments":{"a":1,"b":1}}]}'
+	script "$call" "$call" "$call" "$call"
+	run llm-loop -u "$MOCK_URL" --max-turns=1 "x"
+	assert_failure 6
+	run llm-loop --base-url="$MOCK_URL" -n2 "x"
+	assert_failure 6
+	[ "$(wc -l <mock.log)" -eq 3 ]
+}
+
+@test "LLM_MODEL names the model of a new request, not of one on stdin" {
+	script '{"content":"a"}' '{"content":"b"}'
+	LLM_MODEL=env-model run llm-loop -u "$MOCK_URL" "x"
+	assert_success
+	echo '{"model":"own","messages":[{"role":"user","content":"q"}]}' >req.json
+	LLM_MODEL=env-model run llm-loop -u "$MOCK_URL" <req.json
+	assert_success
+	run jq -r '.body.model' mock.log
+	assert_output "$(printf 'env-model\nown')"
+}

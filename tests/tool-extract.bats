@@ -151,3 +151,20 @@ response() { # response MESSAGE_JSON
 	run tool-extract -r r.json
 	assert_output a
 }
+
+@test "-r falls back to the refusal when content is empty" {
+	response '{"role":"assistant","content":"","refusal":"No."}' >r.json
+	run tool-extract -r r.json
+	assert_success
+	assert_output 'No.'
+	response '{"role":"assistant","content":""}' >r.json
+	run tool-extract -r r.json
+	assert_failure 1
+	assert_output ''
+}
+
+@test "-V is --version" {
+	run tool-extract -V
+	assert_success
+	assert_output 'tool-extract 0.1.0'
+}

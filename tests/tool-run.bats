@@ -197,3 +197,11 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 	run tool-run --version
 	assert_output 'tool-run 0.1.0'
 }
+
+@test "empty arguments are {}, as tool-extract reads them" {
+	echo "[$(call a echo_args '""'),$(call b echo_args null)]" >calls.json
+	run tool-run calls.json
+	assert_success
+	run jq -c '[.[].content]' <<<"$output"
+	assert_output '["{}","{}"]'
+}

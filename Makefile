@@ -14,7 +14,7 @@ PROJ_CFLAGS   = -std=c11 -Wall -Wextra $(WERROR)
 PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
                 -DLLM_DATADIR='"$(DATADIR)"'
 JQ_LIBS   = -ljq
-CURL_LIBS = -lcurl
+CURL_LIBS = -lcurl -lm
 
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
         bin/llm-prompt bin/llm-mock

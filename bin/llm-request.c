@@ -2,16 +2,22 @@
  * llm-request: send a Chat Completions request (FILE or stdin) to an
  * OpenAI-compatible server and write its response on stdout. The body
  * is checked before it is sent and the response before it is written, so
- * stdout holds one whole JSON document or nothing. Exit 4 when the API
- * refuses the request, 5 on network failures and broken responses.
+ * stdout holds one whole JSON document or nothing. Failures that may pass
+ * (network errors, timeouts, 408, 409, 429, 5xx) are retried as the
+ * official SDKs do. Exit 4 when the API refuses the request, 5 when a
+ * transient failure outlives the retries or the response is broken.
  */
 #include <curl/curl.h>
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "json.h"
@@ -19,21 +25,32 @@
 #define DEFAULT_BASE_URL "https://api.openai.com/v1"
 #define DEFAULT_MODEL "gpt-4.1-mini"
 #define DEFAULT_TIMEOUT 600.0
-#define CONNECT_TIMEOUT 10L
-#define RESPONSE_MAX ((size_t)64 << 20)
+#define DEFAULT_CONNECT_TIMEOUT 10.0
+#define DEFAULT_IDLE_TIMEOUT 60.0
+#define DEFAULT_RETRIES 2
+#define DEFAULT_MAX_RESPONSE ((size_t)64 << 20)
+#define RETRY_AFTER_MAX 60.0
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-m MODEL] [-u BASE_URL] [-t SECONDS] [FILE]\n",
+	fprintf(f, "usage: %s [-q] [-m MODEL] [-u BASE_URL] [-t SECONDS] "
+	    "[-r RETRIES] [-H HEADER]...\n"
+	    "                   [-c SECONDS] [-i SECONDS] [-M BYTES] [FILE]\n",
 	    progname);
 	if (f == stdout)
 		fputs("Send a Chat Completions request and write the response.\n"
-		    "  -m, --model MODEL       the model (default: the request's,\n"
-		    "                          $LLM_MODEL, " DEFAULT_MODEL ")\n"
-		    "  -u, --base-url URL      the API (default $OPENAI_BASE_URL,\n"
-		    "                          " DEFAULT_BASE_URL ")\n"
-		    "  -t, --timeout SECONDS   total time allowed (default 600)\n"
+		    "  -m, --model MODEL          the model (default: the request's,\n"
+		    "                             $LLM_MODEL, " DEFAULT_MODEL ")\n"
+		    "  -u, --base-url URL         the API (default $OPENAI_BASE_URL,\n"
+		    "                             " DEFAULT_BASE_URL ")\n"
+		    "  -t, --timeout SECONDS      time allowed to each attempt (600)\n"
+		    "  -c, --connect-timeout SEC  time allowed to connect (10)\n"
+		    "  -i, --idle-timeout SEC     cut off a body that stalls (60)\n"
+		    "  -r, --retries N            retries of transient failures (2)\n"
+		    "  -H, --header 'NAME: VALUE' add a header (repeatable)\n"
+		    "  -M, --max-response BYTES   refuse larger responses (64 MiB)\n"
+		    "  -q, --quiet                do not report retries\n"
 		    "Exit 4 when the API refuses, 5 on network or server failure.\n", f);
 }
 
@@ -41,23 +58,45 @@ static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
 	{"base-url", required_argument, NULL, 'u'},
 	{"timeout", required_argument, NULL, 't'},
+	{"connect-timeout", required_argument, NULL, 'c'},
+	{"idle-timeout", required_argument, NULL, 'i'},
+	{"retries", required_argument, NULL, 'r'},
+	{"header", required_argument, NULL, 'H'},
+	{"max-response", required_argument, NULL, 'M'},
+	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
 };
 
+/* What one attempt received. */
 struct reply {
 	struct buf body;
-	int too_big;
+	size_t max;
+	int too_big, stalled;
+	double stall_timeout, last_byte;
+	long status;
 	char request_id[128];
+	double retry_after;   /* seconds asked by the server, or -1 */
+	int should_retry;     /* x-should-retry: 1, 0, or -1 when absent */
 };
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static size_t
 on_body(char *data, size_t size, size_t n, void *userp)
 {
 	struct reply *r = userp;
 
-	if (r->body.len + size * n > RESPONSE_MAX) {
+	r->last_byte = now();
+	if (r->body.len + size * n > r->max) {
 		r->too_big = 1;
 		return 0;
 	}
@@ -65,28 +104,94 @@ on_body(char *data, size_t size, size_t n, void *userp)
 	return size * n;
 }
 
-/* Keep the x-request-id header for error messages. */
+/* Cut off a server that stops sending in the middle of a body. */
+static int
+on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct reply *r = userp;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (r->last_byte > 0 && now() - r->last_byte > r->stall_timeout) {
+		r->stalled = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The value of header line data if its name is name, trimmed and made
+ * printable into out; 0 when it is another header. */
+static int
+header_value(const char *data, size_t len, const char *name, char *out,
+    size_t outsz)
+{
+	size_t n = strlen(name), i;
+
+	if (len <= n || strncasecmp(data, name, n) != 0 || data[n] != ':')
+		return 0;
+	data += n + 1;
+	len -= n + 1;
+	while (len > 0 && (*data == ' ' || *data == '\t'))
+		data++, len--;
+	while (len > 0 && isspace((unsigned char)data[len - 1]))
+		len--;
+	if (len >= outsz)
+		len = outsz - 1;
+	for (i = 0; i < len; i++)
+		out[i] = isprint((unsigned char)data[i]) ? data[i] : '?';
+	out[len] = '\0';
+	return 1;
+}
+
+/* retry-after: seconds, or an HTTP date. -1 when unusable. */
+static double
+parse_retry_after(const char *v)
+{
+	char *end;
+	double secs;
+	time_t when;
+
+	errno = 0;
+	secs = strtod(v, &end);
+	if (end != v && *end == '\0' && errno == 0 && isfinite(secs))
+		return secs;
+	when = curl_getdate(v, NULL);
+	if (when == -1)
+		return -1;
+	return difftime(when, time(NULL));
+}
+
+/* Keep the headers that matter: request id and the retry advice. */
 static size_t
 on_header(char *data, size_t size, size_t n, void *userp)
 {
 	struct reply *r = userp;
-	size_t len = size * n, name = sizeof "x-request-id:" - 1, i;
+	size_t len = size * n;
+	char v[128];
 
-	if (len > name && strncasecmp(data, "x-request-id:", name) == 0) {
-		data += name;
-		len -= name;
-		while (len > 0 && (*data == ' ' || *data == '\t'))
-			data++, len--;
-		while (len > 0 && isspace((unsigned char)data[len - 1]))
-			len--;
-		if (len >= sizeof r->request_id)
-			len = sizeof r->request_id - 1;
-		for (i = 0; i < len; i++)
-			r->request_id[i] = isprint((unsigned char)data[i]) ?
-			    data[i] : '?';
-		r->request_id[len] = '\0';
+	if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
+		/* A new response (after 100 Continue): forget the last. */
+		r->retry_after = -1;
+		r->should_retry = -1;
+		r->request_id[0] = '\0';
+	} else if (header_value(data, len, "x-request-id", r->request_id,
+	    sizeof r->request_id)) {
+	} else if (header_value(data, len, "retry-after-ms", v, sizeof v)) {
+		char *end;
+		double ms = strtod(v, &end);
+		if (end != v && *end == '\0' && isfinite(ms))
+			r->retry_after = ms / 1000;
+	} else if (header_value(data, len, "retry-after", v, sizeof v)) {
+		/* retry-after-ms, when both come, wins. */
+		if (r->retry_after < 0)
+			r->retry_after = parse_retry_after(v);
+	} else if (header_value(data, len, "x-should-retry", v, sizeof v)) {
+		if (strcasecmp(v, "true") == 0)
+			r->should_retry = 1;
+		else if (strcasecmp(v, "false") == 0)
+			r->should_retry = 0;
 	}
-	return size * n;
+	return len;
 }
 
 /* Text as a short printable line: control characters dropped, white
@@ -207,37 +312,71 @@ prepare_body(jv body, const char *model)
 	return body;
 }
 
-static struct curl_slist *
-request_headers(void)
+/* Does the user's -H list set header name (case-insensitive)? */
+static int
+user_sets(struct curl_slist *user, const char *name)
 {
-	struct curl_slist *h = NULL;
-	const char *key = getenv("OPENAI_API_KEY");
-	const char *org = getenv("OPENAI_ORG_ID");
-	const char *project = getenv("OPENAI_PROJECT_ID");
+	size_t n = strlen(name);
+
+	for (; user != NULL; user = user->next)
+		if (strncasecmp(user->data, name, n) == 0 &&
+		    user->data[n] == ':')
+			return 1;
+	return 0;
+}
+
+static struct curl_slist *
+append_header(struct curl_slist *h, const char *name, const char *value)
+{
 	struct buf line = {0};
 
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Accept: application/json");
-	if (key != NULL && *key != '\0') {
-		buf_append_str(&line, "Authorization: Bearer ");
-		buf_append_str(&line, key);
-		h = curl_slist_append(h, line.data);
-		/* Do not leave the key in freed memory. */
-		memset(line.data, 0, line.len);
-		line.len = 0;
-	}
-	if (org != NULL && *org != '\0') {
-		buf_append_str(&line, "OpenAI-Organization: ");
-		buf_append_str(&line, org);
-		h = curl_slist_append(h, line.data);
-		line.len = 0;
-	}
-	if (project != NULL && *project != '\0') {
-		buf_append_str(&line, "OpenAI-Project: ");
-		buf_append_str(&line, project);
-		h = curl_slist_append(h, line.data);
-	}
+	buf_append_str(&line, name);
+	buf_append_str(&line, ": ");
+	buf_append_str(&line, value);
+	h = curl_slist_append(h, line.data);
+	/* Do not leave a credential behind in freed memory. */
+	memset(line.data, 0, line.len);
 	buf_free(&line);
+	if (h == NULL)
+		die(EXIT_TRANSIENT, "out of memory");
+	return h;
+}
+
+/* The request's headers: the user's -H ones win over ours. */
+static struct curl_slist *
+request_headers(struct curl_slist *user, int stream)
+{
+	static const struct {
+		const char *name, *env;
+	} from_env[] = {
+		{"OpenAI-Organization", "OPENAI_ORG_ID"},
+		{"OpenAI-Project", "OPENAI_PROJECT_ID"},
+	};
+	struct curl_slist *h = NULL, *u;
+	const char *key = getenv("OPENAI_API_KEY"), *v;
+	size_t i;
+
+	if (!user_sets(user, "Content-Type"))
+		h = append_header(h, "Content-Type", "application/json");
+	if (!user_sets(user, "Accept"))
+		h = append_header(h, "Accept", stream ? "text/event-stream" :
+		    "application/json");
+	if (key != NULL && *key != '\0' && !user_sets(user, "Authorization")) {
+		struct buf bearer = {0};
+		buf_append_str(&bearer, "Bearer ");
+		buf_append_str(&bearer, key);
+		h = append_header(h, "Authorization", bearer.data);
+		memset(bearer.data, 0, bearer.len);
+		buf_free(&bearer);
+	}
+	for (i = 0; i < sizeof from_env / sizeof from_env[0]; i++) {
+		v = getenv(from_env[i].env);
+		if (v != NULL && *v != '\0' && !user_sets(user, from_env[i].name))
+			h = append_header(h, from_env[i].name, v);
+	}
+	for (u = user; u != NULL; u = u->next)
+		if ((h = curl_slist_append(h, u->data)) == NULL)
+			die(EXIT_TRANSIENT, "out of memory");
 	return h;
 }
 
@@ -268,6 +407,7 @@ status_exit(long status, const char *code)
 	return EXIT_API;
 }
 
+/* Exit code of a transfer error: usage for a bad URL, else transient. */
 static int
 curl_exit(CURLcode rc)
 {
@@ -280,24 +420,110 @@ curl_exit(CURLcode rc)
 	}
 }
 
+/* How long to wait before retry number attempt (0-based), as the SDKs
+ * do: the server's retry-after when within 60 s, else exponential
+ * backoff with jitter. */
+static double
+retry_wait(const struct reply *r, int attempt)
+{
+	double base;
+
+	if (r->retry_after >= 0 && r->retry_after <= RETRY_AFTER_MAX)
+		return r->retry_after;
+	base = fmin(0.5 * pow(2, attempt), 8.0);
+	return base * (1 - 0.25 * ((double)random() / RAND_MAX));
+}
+
+static void
+sleep_seconds(double secs)
+{
+	struct timespec ts;
+
+	if (secs <= 0)
+		return;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static CURL *
+make_handle(const char *url, const char *payload, size_t payload_len,
+    struct curl_slist *headers, double connect_timeout, char *errbuf)
+{
+	CURL *curl = curl_easy_init();
+
+	if (curl == NULL)
+		die(EXIT_TRANSIENT, "cannot initialize libcurl");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "llm-tools/" LLM_TOOLS_VERSION);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)payload_len);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(connect_timeout * 1000));
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+	return curl;
+}
+
+/* Check a 2xx body: a JSON object without an error in it. On failure
+ * say why and return 0. */
+static int
+check_response(const struct reply *r)
+{
+	jv response = json_parse(r->body.data ? r->body.data : "", r->body.len);
+	char code[64], *msg;
+	int ok = 0;
+
+	if (!jv_is_valid(response)) {
+		msg = json_invalid_message(response);
+		warnx("HTTP %ld: the response is not JSON: %s", r->status, msg);
+		free(msg);
+		return 0;
+	}
+	if (jv_get_kind(response) != JV_KIND_OBJECT) {
+		warnx("HTTP %ld: the response is %s, not an object", r->status,
+		    json_kind_name(response));
+	} else if (has_error_object(response)) {
+		msg = error_message(&r->body, code, sizeof code);
+		warnx("HTTP %ld with an error: %s", r->status, msg);
+		free(msg);
+	} else {
+		ok = 1;
+	}
+	jv_free(response);
+	return ok;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *model = NULL, *base = NULL;
-	double timeout = DEFAULT_TIMEOUT;
-	char errbuf[CURL_ERROR_SIZE] = "", code[64];
+	double timeout = DEFAULT_TIMEOUT, connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	double idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	size_t max_response = DEFAULT_MAX_RESPONSE;
+	char errbuf[CURL_ERROR_SIZE], code[64], why[512];
 	struct reply reply = {0};
-	struct curl_slist *headers = NULL;
+	struct curl_slist *headers = NULL, *user_headers = NULL;
 	CURL *curl = NULL;
 	CURLcode rc;
 	char *url = NULL, *payload = NULL, *msg;
-	long status = 0;
-	int c, ret = 0;
-	jv body, response;
+	long retries = DEFAULT_RETRIES, n;
+	int c, ret = 0, attempt, quiet = 0, retryable;
+	jv body;
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "m:u:t:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qhV", longopts,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model = optarg;
@@ -309,6 +535,38 @@ main(int argc, char *argv[])
 			if (parse_seconds(optarg, &timeout) != 0 || timeout <= 0)
 				die(EXIT_USAGE, "-t: not a positive number of "
 				    "seconds: %s", optarg);
+			break;
+		case 'c':
+			if (parse_seconds(optarg, &connect_timeout) != 0 ||
+			    connect_timeout <= 0)
+				die(EXIT_USAGE, "--connect-timeout: not a positive "
+				    "number of seconds: %s", optarg);
+			break;
+		case 'i':
+			if (parse_seconds(optarg, &idle_timeout) != 0 ||
+			    idle_timeout <= 0)
+				die(EXIT_USAGE, "--idle-timeout: not a positive "
+				    "number of seconds: %s", optarg);
+			break;
+		case 'r':
+			if (parse_long(optarg, 0, 100, &retries) != 0)
+				die(EXIT_USAGE, "-r: not a number of retries "
+				    "from 0 to 100: %s", optarg);
+			break;
+		case 'H':
+			if (strchr(optarg, ':') == NULL || optarg[0] == ':' ||
+			    strpbrk(optarg, "\r\n") != NULL)
+				die(EXIT_USAGE, "-H: not a 'Name: value' header");
+			user_headers = curl_slist_append(user_headers, optarg);
+			break;
+		case 'M':
+			if (parse_long(optarg, 1, 1L << 40, &n) != 0)
+				die(EXIT_USAGE, "--max-response: not a positive "
+				    "number of bytes: %s", optarg);
+			max_response = (size_t)n;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -336,80 +594,85 @@ main(int argc, char *argv[])
 	body = prepare_body(json_read_doc(argv[optind], "request"), model);
 	payload = json_dump(body);
 	url = endpoint_url(base);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EXIT_TRANSIENT, "cannot initialize libcurl");
-	curl = curl_easy_init();
-	if (curl == NULL)
-		die(EXIT_TRANSIENT, "cannot initialize libcurl");
-	headers = request_headers();
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "llm-tools/" LLM_TOOLS_VERSION);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)strlen(payload));
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+	headers = request_headers(user_headers, 0);
+	curl = make_handle(url, payload, strlen(payload), headers,
+	    connect_timeout, errbuf);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &reply);
 
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
-		if (reply.too_big)
-			warnx("%s: response larger than %zu bytes", url,
-			    RESPONSE_MAX);
-		else
-			warnx("%s: %s", url, *errbuf ? errbuf :
+	for (attempt = 0;; attempt++) {
+		reply.body.len = 0;
+		reply.max = max_response;
+		reply.too_big = reply.stalled = 0;
+		reply.stall_timeout = idle_timeout;
+		reply.last_byte = 0;
+		reply.status = 0;
+		reply.retry_after = -1;
+		reply.should_retry = -1;
+		reply.request_id[0] = '\0';
+		errbuf[0] = '\0';
+
+		rc = curl_easy_perform(curl);
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE,
+			    &reply.status);
+		if (rc == CURLE_OK && reply.status >= 200 && reply.status <= 299) {
+			if (!check_response(&reply)) {
+				ret = EXIT_TRANSIENT;
+				goto out;
+			}
+			ret = 0;
+			break;
+		}
+		if (reply.too_big) {
+			warnx("%s: response larger than %zu bytes (see "
+			    "--max-response)", url, max_response);
+			ret = EXIT_TRANSIENT;
+			goto out;
+		}
+		if (rc != CURLE_OK) {
+			ret = curl_exit(rc);
+			snprintf(why, sizeof why, "%s: %s", url, reply.stalled ?
+			    "the server stopped sending" : *errbuf ? errbuf :
 			    curl_easy_strerror(rc));
-		ret = reply.too_big ? EXIT_TRANSIENT : curl_exit(rc);
-		goto out;
+		} else {
+			msg = error_message(&reply.body, code, sizeof code);
+			ret = status_exit(reply.status, code);
+			snprintf(why, sizeof why, "HTTP %ld: %s%s%s%s", reply.status,
+			    msg, *reply.request_id ? " (request id " : "",
+			    reply.request_id, *reply.request_id ? ")" : "");
+			free(msg);
+		}
+		retryable = ret == EXIT_TRANSIENT;
+		if (rc == CURLE_OK && reply.should_retry >= 0)
+			retryable = reply.should_retry;
+		if (!retryable || attempt >= retries) {
+			warnx("%s", why);
+			goto out;
+		}
+		{
+			double wait = retry_wait(&reply, attempt);
+			if (!quiet)
+				warnx("%s; retrying in %.2f s (attempt %d of %ld)",
+				    why, wait, attempt + 2, retries + 1);
+			sleep_seconds(wait);
+		}
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 200 || status > 299) {
-		msg = error_message(&reply.body, code, sizeof code);
-		warnx("HTTP %ld: %s%s%s%s", status, msg,
-		    *reply.request_id ? " (request id " : "", reply.request_id,
-		    *reply.request_id ? ")" : "");
-		free(msg);
-		ret = status_exit(status, code);
-		goto out;
-	}
-	response = json_parse(reply.body.data ? reply.body.data : "",
-	    reply.body.len);
-	if (!jv_is_valid(response) || jv_get_kind(response) != JV_KIND_OBJECT) {
-		msg = jv_is_valid(response) ? xstrdup("not an object") :
-		    json_invalid_message(jv_copy(response));
-		warnx("HTTP %ld: the response is not a JSON object: %s", status,
-		    msg);
-		free(msg);
-		jv_free(response);
-		ret = EXIT_TRANSIENT;
-		goto out;
-	}
-	if (has_error_object(response)) {
-		msg = error_message(&reply.body, code, sizeof code);
-		warnx("HTTP %ld with an error: %s", status, msg);
-		free(msg);
-		jv_free(response);
-		ret = EXIT_TRANSIENT;
-		goto out;
-	}
-	jv_free(response);
 	/* The body as the server sent it: numbers keep every digit. */
 	fwrite(reply.body.data, 1, reply.body.len, stdout);
 	if (reply.body.data[reply.body.len - 1] != '\n')
 		fputc('\n', stdout);
 	finish_stdout();
 out:
-	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
+	curl_slist_free_all(headers);
+	curl_slist_free_all(user_headers);
 	curl_global_cleanup();
 	buf_free(&reply.body);
 	free(url);

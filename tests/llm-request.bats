@@ -88,7 +88,7 @@ local_setup() {
 @test "a 429 is exit 5, but 429 insufficient_quota is exit 4" {
 	echo '[{"status":429,"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}},{"status":429,"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}]' >script.json
 	start_mock -s script.json
-	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" req.json
 	assert_failure 5
 	[[ $stderr == *"HTTP 429: Rate limit reached"* ]]
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
@@ -98,7 +98,7 @@ local_setup() {
 
 @test "a 500 HTML page is exit 5 with readable text" {
 	start_mock -e '{status: 502, body: "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"}'
-	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
 	[ "$stderr" = 'llm-request: HTTP 502: 502 Bad Gateway Bad Gateway' ]
@@ -109,12 +109,12 @@ local_setup() {
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
-	[[ $stderr == *"the response is not a JSON object"* ]]
+	[[ $stderr == *"the response is not JSON"* ]]
 }
 
 @test "a truncated body is exit 5, nothing on stdout" {
 	start_mock -e '{content: "a long enough answer", truncate: 40}'
-	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
 	[[ $stderr == llm-request:* ]]
@@ -122,7 +122,7 @@ local_setup() {
 
 @test "a dropped connection is exit 5" {
 	start_mock -e '{drop: true}'
-	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
 	[[ $stderr == llm-request:* ]]
@@ -130,14 +130,14 @@ local_setup() {
 
 @test "connection refused is exit 5" {
 	port=$(unused_port)
-	run --separate-stderr llm-request -u "http://127.0.0.1:$port/v1" req.json
+	run --separate-stderr llm-request -q -u "http://127.0.0.1:$port/v1" req.json
 	assert_failure 5
 	[[ $stderr == *"Couldn't connect to server"* || $stderr == *"Connection refused"* ]]
 }
 
 @test "-t bounds a server that does not answer: exit 5" {
 	start_mock -e '{content: "late", delay_ms: 5000}'
-	run --separate-stderr llm-request -u "$MOCK_URL" -t 0.5 req.json
+	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" -t 0.5 req.json
 	assert_failure 5
 	[[ $stderr == *"imed out"* ]]
 }

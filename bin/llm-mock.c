@@ -53,14 +53,11 @@ struct request {
 	struct buf body;
 };
 
-/* Header names a reply may set in place of ours. */
-enum { OWN_CTYPE = 1, OWN_CLEN = 2, OWN_CONN = 4 };
-
 struct response {
 	int status;
 	const char *ctype; /* Content-Type, or NULL */
 	int sized;         /* send Content-Length */
-	int user_set;      /* OWN_* headers the reply gave itself */
+	int own_ctype;     /* the reply set its own Content-Type */
 	struct buf extra;  /* header lines from the reply */
 	struct buf body;
 	long delay_ms, chunk_bytes, chunk_delay_ms, truncate; /* -1: whole */
@@ -119,7 +116,7 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static void
+static void __attribute__((format(printf, 2, 3)))
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -138,7 +135,7 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 /* Record what is wrong with a reply in why; returns -1. */
-static int
+static int __attribute__((format(printf, 1, 2)))
 problem(const char *fmt, ...)
 {
 	va_list ap;
@@ -230,6 +227,7 @@ read_some(int fd, struct buf *b, size_t max)
 	for (;;) {
 		if (got_term || (left = deadline - now_ms()) <= 0)
 			return -1;
+		p[0].revents = p[1].revents = 0;
 		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
 			return -1;
 		if (p[1].revents) {
@@ -449,7 +447,8 @@ mask_secret(const char *value)
 	while (*cred == ' ')
 		cred++;
 	n = strlen(cred);
-	return jv_string_fmt("%.*s***%s", scheme, value, n >= 8 ? cred + n - 4 : "");
+	return jv_string_fmt("%.*s***%s", scheme, value,
+	    n >= 8 ? cred + n - 4 : "");
 }
 
 /* Append one JSON line about req to the log; n is 0 for no chat number. */
@@ -525,7 +524,7 @@ set_json(struct response *r, int status, jv v)
 }
 
 /* An OpenAI-shaped error body with the message "llm-mock: ...". */
-static void
+static void __attribute__((format(printf, 3, 4)))
 set_error(struct response *r, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -543,7 +542,7 @@ set_error(struct response *r, int status, const char *fmt, ...)
 }
 
 /* Replace whatever r holds by a 500 about request n and say so. */
-static void
+static void __attribute__((format(printf, 3, 4)))
 reply_failed(struct response *r, int n, const char *fmt, ...)
 {
 	va_list ap;
@@ -584,6 +583,13 @@ reason(int status)
 	case 504: return "Gateway Timeout";
 	}
 	return status < 400 ? "OK" : "Error";
+}
+
+static size_t
+str_bytes(jv s)
+{
+	return jv_get_kind(s) == JV_KIND_STRING ?
+	    (size_t)jv_string_length_bytes(jv_copy(s)) : 0;
 }
 
 /* reply[key] as a whole number in [0, max] into out (def when absent). */
@@ -660,16 +666,11 @@ add_reply_headers(struct response *r, jv reply)
 		if (!is_token(name))
 			rc = problem("headers: bad name \"%s\"", name);
 		else if (value == NULL || strpbrk(value, "\r\n") ||
-		    strlen(value) != (size_t)jv_string_length_bytes(jv_copy(v)))
+		    strlen(value) != str_bytes(v))
 			rc = problem("headers: %s: not a one-line string", name);
 		else {
 			buf_printf(&r->extra, "%s: %s\r\n", name, value);
-			if (strcasecmp(name, "content-type") == 0)
-				r->user_set |= OWN_CTYPE;
-			if (strcasecmp(name, "content-length") == 0)
-				r->user_set |= OWN_CLEN;
-			if (strcasecmp(name, "connection") == 0)
-				r->user_set |= OWN_CONN;
+			r->own_ctype |= strcasecmp(name, "content-type") == 0;
 		}
 		jv_free(k);
 		jv_free(v);
@@ -716,13 +717,6 @@ completion_free(struct completion *c)
 	jv_free(c->usage);
 }
 
-static size_t
-str_bytes(jv s)
-{
-	return jv_get_kind(s) == JV_KIND_STRING ?
-	    (size_t)jv_string_length_bytes(jv_copy(s)) : 0;
-}
-
 /* Normalize a list of tool calls ({id?, name, arguments} or OpenAI's
  * {id, function: {name, arguments}}) into c->tool_calls. */
 static int
@@ -731,7 +725,6 @@ add_tool_calls(struct completion *c, jv list, int n)
 	jv tc, fn, id, name, args;
 	int i, len;
 
-	c->tool_calls = jv_array();
 	if (!jv_is_valid(list) || jv_get_kind(list) == JV_KIND_NULL)
 		return 0;
 	if (jv_get_kind(list) != JV_KIND_ARRAY)
@@ -1142,6 +1135,8 @@ static void
 jq_error(void *data, jv msg)
 {
 	const char *s, *wrap;
+	jv text;
+	int n;
 
 	(void)data;
 	msg = jq_format_error(msg);
@@ -1149,10 +1144,15 @@ jq_error(void *data, jv msg)
 	if (strncmp(s, "jq: ", 4) == 0)
 		s += 4;
 	if ((wrap = strstr(s, JQ_PREFIX)) != NULL)
-		fprintf(stderr, "%s: jq program: %.*s%s\n", progname,
-		    (int)(wrap - s), s, wrap + strlen(JQ_PREFIX));
+		text = jv_string_fmt("%.*s%s", (int)(wrap - s), s,
+		    wrap + strlen(JQ_PREFIX));
 	else
-		fprintf(stderr, "%s: jq program: %s\n", progname, s);
+		text = jv_string(s);
+	s = jv_string_value(text);
+	for (n = (int)strlen(s); n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n');)
+		n--;
+	warnx("jq program: %.*s", n, s);
+	jv_free(text);
 	jv_free(msg);
 }
 
@@ -1164,13 +1164,13 @@ load_script(const char *path)
 
 	script = json_read_doc(path, "script");
 	if (jv_get_kind(script) != JV_KIND_ARRAY)
-		die(EXIT_INPUT, "script %s: a %s, not an array of replies",
+		die(EXIT_INPUT, "script %s: %s, not an array of replies",
 		    path, json_kind_name(script));
 	len = jv_array_length(jv_copy(script));
 	for (i = 0; i < len; i++) {
 		v = jv_array_get(jv_copy(script), i);
 		if (jv_get_kind(v) != JV_KIND_OBJECT)
-			die(EXIT_INPUT, "script %s: reply %d is a %s, not an "
+			die(EXIT_INPUT, "script %s: reply %d: %s, not an "
 			    "object", path, i + 1, json_kind_name(v));
 		jv_free(v);
 	}
@@ -1217,15 +1217,12 @@ send_response(int fd, const struct response *r)
 	if (r->drop)
 		return;
 	buf_printf(&head, "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
-	if (r->ctype != NULL && !(r->user_set & OWN_CTYPE))
+	if (r->ctype != NULL && !r->own_ctype)
 		buf_printf(&head, "Content-Type: %s\r\n", r->ctype);
-	if (r->sized && !(r->user_set & OWN_CLEN))
+	if (r->sized)
 		buf_printf(&head, "Content-Length: %zu\r\n", r->body.len);
-	if (!(r->user_set & OWN_CONN))
-		buf_append_str(&head, "Connection: close\r\n");
-	if (r->extra.len > 0)
-		buf_append(&head, r->extra.data, r->extra.len);
-	buf_append_str(&head, "\r\n");
+	buf_printf(&head, "Connection: close\r\n%.*s\r\n", (int)r->extra.len,
+	    r->extra.len > 0 ? r->extra.data : "");
 	if (write_all(fd, head.data, head.len) < 0)
 		goto out;
 	if (r->truncate >= 0 && (size_t)r->truncate < len)
@@ -1321,8 +1318,9 @@ refuse(struct response *r, int status, const struct request *req)
 	}
 }
 
-/* Read, log and answer one connection; returns 1 for a chat request. */
-static int
+/* Read, log and answer one connection; chat requests are counted in
+ * *chat_count. */
+static void
 serve(int fd, int *chat_count)
 {
 	struct request req = {0};
@@ -1394,7 +1392,6 @@ out:
 	jv_free(body);
 	request_free(&req);
 	response_free(&r);
-	return n > 0;
 }
 
 /* Listen on 127.0.0.1:port; returns the port actually bound. */
@@ -1459,28 +1456,42 @@ setup_signals(void)
 }
 
 static void
-usage(FILE *fp)
+usage(FILE *f)
 {
-	fprintf(fp, "usage: %s [-p port] [-P portfile] [-l logfile] "
-	    "[-n count]\n       %*s (-s script | -j jqfile | -e jqprogram)\n",
-	    progname, (int)strlen(progname), "");
+	fprintf(f, "usage: %s [-p PORT] [-P PORTFILE] [-l LOGFILE] [-n COUNT]\n"
+	    "       %*s (-s SCRIPT | -j JQFILE | -e JQPROGRAM)\n", progname,
+	    (int)strlen(progname), "");
+	if (f == stdout)
+		fputs("Answer Chat Completions requests on 127.0.0.1 with "
+		    "scripted replies.\n"
+		    "  -p, --port PORT         the port (default 0: a free one)\n"
+		    "  -P, --port-file FILE    also write the port to FILE\n"
+		    "  -l, --log FILE          append one JSON line per request\n"
+		    "  -n, --count COUNT       exit after COUNT chat requests\n"
+		    "  -s, --script FILE       replies from a JSON array, in "
+		    "order\n"
+		    "  -j, --jq-file FILE      replies from a jq program ($n: "
+		    "the number)\n"
+		    "  -e, --jq PROGRAM        the same, the program given here\n"
+		    "  -h, --help              show this help\n"
+		    "  -V, --version           show the version\n", f);
 }
 
-static void
-help(void)
+/* A usage error: say what is wrong (if fmt), show the synopsis, exit 2. */
+static _Noreturn void __attribute__((format(printf, 1, 2)))
+bad_usage(const char *fmt, ...)
 {
-	usage(stdout);
-	fputs("A loopback OpenAI-compatible Chat Completions server.\n"
-	    "  -p, --port PORT        listen on 127.0.0.1:PORT (0: any free)\n"
-	    "  -P, --port-file FILE   also write the port to FILE\n"
-	    "  -l, --log FILE         append one JSON line per request\n"
-	    "  -n, --count COUNT      exit after COUNT chat requests\n"
-	    "  -s, --script FILE      reply n is element n of a JSON array\n"
-	    "  -j, --jq-file FILE     replies from a jq program ($n: number)\n"
-	    "  -e, --jq PROGRAM       replies from a jq program text\n"
-	    "  -h, --help             show this help\n"
-	    "      --version          show the version\n"
-	    "See llm-mock(1).\n", stdout);
+	va_list ap;
+
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", progname);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	usage(stderr);
+	exit(EXIT_USAGE);
 }
 
 static const struct option longopts[] = {
@@ -1502,55 +1513,42 @@ main(int argc, char **argv)
 	const char *port_file = NULL, *log_path = NULL, *script_path = NULL;
 	const char *jq_file = NULL, *jq_text = NULL;
 	long port = 0, count = 0;
-	int ch, sources = 0, bound, chat_count = 0, answered = 0, fd;
+	int ch, sources = 0, bound, chat_count = 0, fd;
 	struct pollfd p[2] = {{0, POLLIN, 0}, {0, POLLIN, 0}};
 
 	set_progname(argv[0]);
 	argv[0] = (char *)progname;
 	script = jv_invalid();
-	while ((ch = getopt_long(argc, argv, "p:P:l:n:s:j:e:h", longopts,
+	while ((ch = getopt_long(argc, argv, "p:P:l:n:s:j:e:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'p':
-			if (parse_long(optarg, 0, 65535, &port) < 0) {
-				warnx("bad port: %s", optarg);
-				usage(stderr);
-				return EXIT_USAGE;
-			}
+			if (parse_long(optarg, 0, 65535, &port) < 0)
+				bad_usage("bad port: %s", optarg);
 			break;
 		case 'n':
-			if (parse_long(optarg, 1, 1L << 30, &count) < 0) {
-				warnx("bad count: %s", optarg);
-				usage(stderr);
-				return EXIT_USAGE;
-			}
+			if (parse_long(optarg, 1, 1L << 30, &count) < 0)
+				bad_usage("bad count: %s", optarg);
 			break;
 		case 'P': port_file = optarg; break;
 		case 'l': log_path = optarg; break;
 		case 's': script_path = optarg; sources++; break;
 		case 'j': jq_file = optarg; sources++; break;
 		case 'e': jq_text = optarg; sources++; break;
-		case 'h': help(); finish_stdout(); return 0;
+		case 'h': usage(stdout); finish_stdout(); return 0;
 		case 'V':
 			printf("llm-mock %s\n", LLM_TOOLS_VERSION);
 			finish_stdout();
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			bad_usage(NULL);
 		}
 	}
-	if (optind < argc) {
-		warnx("unexpected operand: %s", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (sources != 1) {
-		warnx(sources ? "give only one of -s, -j and -e" :
+	if (optind < argc)
+		bad_usage("unexpected operand: %s", argv[optind]);
+	if (sources != 1)
+		bad_usage(sources ? "give only one of -s, -j and -e" :
 		    "a reply source is required: -s, -j or -e");
-		usage(stderr);
-		return EXIT_USAGE;
-	}
 	if (script_path != NULL)
 		load_script(script_path);
 	else
@@ -1569,7 +1567,7 @@ main(int argc, char **argv)
 
 	p[0].fd = listen_fd;
 	p[1].fd = wake_pipe[0];
-	while (!got_term && (count == 0 || answered < count)) {
+	while (!got_term && (count == 0 || chat_count < count)) {
 		reap_children();
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -1587,7 +1585,7 @@ main(int argc, char **argv)
 			}
 			continue;
 		}
-		answered += serve(fd, &chat_count);
+		serve(fd, &chat_count);
 	}
 	wait_children();
 

@@ -19,8 +19,10 @@ CURL_LIBS = -lcurl -lm
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
         bin/llm-prompt bin/llm-mock
 SCRIPTS = bin/llm-loop
-LIBOBJ = lib/common.o lib/json.o lib/toolcall.o
-LIBHDR = lib/common.h lib/json.h lib/toolcall.h
+LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
+         lib/sse.o
+LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h \
+         lib/sse.h
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \
            tools.d/get_order_status tools.d/get_time

@@ -1,96 +1,92 @@
 /*
  * tool-run: run the tool calls of a JSON array (FILE or stdin, as written
- * by tool-extract) as executables from a tools directory, all at once,
- * and write a JSON array of tool messages {"role":"tool","tool_call_id",
- * "content"} in call order. Every call gets a result: a failure becomes
- * content {"error":"..."} that the model can read. With --list, write the
- * "tools" array of a request for every tool in the directory instead.
+ * by tool-extract) as executables from a tools directory, at the same
+ * time, and write a JSON array of tool messages {"role":"tool",
+ * "tool_call_id","content"} in call order. The calls are untrusted input:
+ * names are looked up, never joined into paths; arguments are checked
+ * against the tool's schema before anything runs; tools run without a
+ * shell, without secrets, bounded in time, output and resources. Every
+ * call gets a result: a failure becomes content {"error":"..."} that the
+ * model can read. With --list, write the "tools" array of a request for
+ * every tool in the directory instead.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "jobs.h"
 #include "json.h"
+#include "schema.h"
 
-#define DEFAULT_TIMEOUT 30.0
 #define SCHEMA_TIMEOUT 5.0
-#define KILL_GRACE 1.0
-#define OUTPUT_MAX ((size_t)1 << 20)
-#define STDERR_TAIL 2048
-#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
-extern char **environ;
+/* The sandbox of --sandbox default: bubblewrap, read-only root, private
+ * /tmp, no network, no other namespace shared, a session of its own. */
+#define DEFAULT_SANDBOX "bwrap --ro-bind / / --dev /dev --proc /proc " \
+	"--tmpfs /tmp --setenv TMPDIR /tmp --unshare-all --die-with-parent " \
+	"--new-session --"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-d DIR] [-t SECONDS] [FILE]\n"
-	    "       %s [-d DIR] --list\n", progname, progname);
+	fprintf(f, "usage: %s [-cn] [-d DIR] [-t SECONDS] [-j JOBS] "
+	    "[-o BYTES] [-L LIMIT=VALUE]...\n"
+	    "                [-e NAME]... [-s SANDBOX] [-a NAMES] [-x NAMES] "
+	    "[FILE]\n"
+	    "       %s [-d DIR] -l\n", progname, progname);
 	if (f == stdout)
 		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
 		    "their results as tool messages, in call order.\n"
-		    "  -d, --dir DIR          the tools directory (default $LLM_TOOLS_DIR,\n"
-		    "                         ./tools.d, then the installed example tools)\n"
-		    "  -t, --timeout SECONDS  time allowed to each call (default 30)\n"
-		    "  -l, --list             write the tools array of DIR's tools\n", f);
+		    "  -d, --dir DIR           the tools directory (default $LLM_TOOLS_DIR,\n"
+		    "                          ./tools.d, then the installed example tools)\n"
+		    "  -t, --timeout SECONDS   time allowed to each call (30)\n"
+		    "  -j, --jobs N            calls running at once (16)\n"
+		    "  -o, --max-output BYTES  stdout kept of each tool (1 MiB)\n"
+		    "  -L, --limit NAME=VALUE  cpu=60 as=8G fsize=1G nofile=1024, or unlimited\n"
+		    "  -e, --env NAME          pass variable NAME to the tools (repeatable)\n"
+		    "  -s, --sandbox CMD       run each tool under CMD; 'default' is\n"
+		    "                          " DEFAULT_SANDBOX "\n"
+		    "  -c, --confirm           ask on /dev/tty before each call\n"
+		    "  -a, --allow NAMES       run these tools without asking (a,b,c)\n"
+		    "  -x, --deny NAMES        never run these tools\n"
+		    "  -n, --dry-run           run nothing, say what would run\n"
+		    "  -l, --list              write the tools array of DIR's tools\n", f);
 }
 
 static const struct option longopts[] = {
 	{"dir", required_argument, NULL, 'd'},
 	{"timeout", required_argument, NULL, 't'},
+	{"jobs", required_argument, NULL, 'j'},
+	{"max-output", required_argument, NULL, 'o'},
+	{"limit", required_argument, NULL, 'L'},
+	{"env", required_argument, NULL, 'e'},
+	{"sandbox", required_argument, NULL, 's'},
+	{"confirm", no_argument, NULL, 'c'},
+	{"allow", required_argument, NULL, 'a'},
+	{"deny", required_argument, NULL, 'x'},
+	{"dry-run", no_argument, NULL, 'n'},
 	{"list", no_argument, NULL, 'l'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
 };
 
-/* One tool process and what flows in and out of it. */
-struct job {
-	const char *id, *name;
-	char *path;
-	pid_t pid;
-	int in, out, err;          /* our ends of its pipes, -1 when closed */
-	const char *input;         /* what to write on its stdin */
-	size_t input_len, input_off;
-	struct buf output, errtail;
-	int truncated;
-	int status;                /* from waitpid, valid once exited */
-	int exited, timed_out, killed, failed_to_start;
-	double deadline;
+/* How calls are let through: lists and asking. */
+struct gate {
+	const char *allow, *deny;  /* comma-separated names, or NULL */
+	int confirm, dry_run;
+	FILE *tty;                 /* for --confirm; NULL when there is none */
 };
 
-static int sigchld_pipe[2] = {-1, -1};
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-on_sigchld(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	if (write(sigchld_pipe[1], "", 1) < 0) {
-		/* The pipe is full: a wake-up is already pending. */
-	}
-	errno = saved;
-}
+static struct job_policy policy;
 
 static int
 is_dir(const char *path)
@@ -200,288 +196,6 @@ free_names(char **names)
 	free(names);
 }
 
-/* The environment a tool gets: an allowlist, never secrets. */
-static char **
-tool_environment(const char *name, const char *id)
-{
-	static const char *keep[] = {"PATH=", "HOME=", "LANG=", "TZ=",
-	    "TMPDIR=", "USER=", "LOGNAME=", "LC_", NULL};
-	size_t n = 0, i;
-	char **env, **e;
-	int have_path = 0;
-
-	for (e = environ; *e != NULL; e++)
-		n++;
-	env = xmalloc((n + 4) * sizeof *env);
-	n = 0;
-	for (e = environ; *e != NULL; e++) {
-		for (i = 0; keep[i] != NULL; i++) {
-			if (strncmp(*e, keep[i], strlen(keep[i])) == 0) {
-				env[n++] = *e;
-				have_path |= i == 0;
-				break;
-			}
-		}
-	}
-	if (!have_path)
-		env[n++] = xstrdup("PATH=" DEFAULT_PATH);
-	env[n] = xmalloc(strlen(name) + sizeof "TOOL_NAME=");
-	sprintf(env[n++], "TOOL_NAME=%s", name);
-	env[n] = xmalloc(strlen(id) + sizeof "TOOL_CALL_ID=");
-	sprintf(env[n++], "TOOL_CALL_ID=%s", id);
-	env[n] = NULL;
-	return env;
-}
-
-/* Fork and exec job->path with pipes on 0, 1 and 2, in a process group
- * of its own. Returns 0, or errno when it could not be started. */
-static int
-start_job(struct job *job, char *const argv[])
-{
-	int in[2], out[2], err[2], report[2], code = 0;
-	ssize_t n;
-
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
-		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
-	job->pid = fork();
-	if (job->pid < 0)
-		die(EXIT_TRANSIENT, "fork: %s", strerror(errno));
-	if (job->pid == 0) {
-		sigset_t none;
-
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(in[0], 0) >= 0 && dup2(out[1], 1) >= 0 &&
-		    dup2(err[1], 2) >= 0) {
-			/* Nothing but 0-2 (and the close-on-exec report
-			 * pipe) crosses into the tool. */
-			close_range(3, (unsigned)report[1] - 1, 0);
-			close_range((unsigned)report[1] + 1, ~0U, 0);
-			execve(job->path, argv,
-			    tool_environment(job->name, job->id));
-		}
-		code = errno;
-		n = write(report[1], &code, sizeof code);
-		_exit(n < 0 ? 126 : 127);
-	}
-	setpgid(job->pid, job->pid);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	close(report[1]);
-	while ((n = read(report[0], &code, sizeof code)) < 0 && errno == EINTR)
-		;
-	close(report[0]);
-	job->in = in[1];
-	job->out = out[0];
-	job->err = err[0];
-	fcntl(job->in, F_SETFL, O_NONBLOCK);
-	return n == (ssize_t)sizeof code ? code : 0;
-}
-
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-/* Read what is there on job's stdout or stderr. */
-static void
-drain(struct job *job, int *fd, int is_stdout)
-{
-	char chunk[65536];
-	ssize_t n = read(*fd, chunk, sizeof chunk);
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		close_fd(fd);
-		return;
-	}
-	if (is_stdout) {
-		size_t room = OUTPUT_MAX - job->output.len;
-		if ((size_t)n > room) {
-			job->truncated = 1;
-			n = (ssize_t)room;
-		}
-		buf_append(&job->output, chunk, (size_t)n);
-		return;
-	}
-	buf_append(&job->errtail, chunk, (size_t)n);
-	if (job->errtail.len > 2 * STDERR_TAIL) {
-		size_t cut = job->errtail.len - STDERR_TAIL;
-		memmove(job->errtail.data, job->errtail.data + cut,
-		    STDERR_TAIL + 1);
-		job->errtail.len = STDERR_TAIL;
-	}
-}
-
-static void
-feed(struct job *job)
-{
-	ssize_t n = write(job->in, job->input + job->input_off,
-	    job->input_len - job->input_off);
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n < 0) {
-		/* The tool closed its stdin: it does not want the rest. */
-		close_fd(&job->in);
-		return;
-	}
-	job->input_off += (size_t)n;
-	if (job->input_off == job->input_len)
-		close_fd(&job->in);
-}
-
-/* Reap the jobs that have exited; kill what their process group left. */
-static void
-reap(struct job *jobs, size_t njobs)
-{
-	char sink[64];
-	size_t i;
-	int st;
-
-	while (read(sigchld_pipe[0], sink, sizeof sink) > 0)
-		;
-	for (i = 0; i < njobs; i++) {
-		if (jobs[i].pid <= 0 || jobs[i].exited)
-			continue;
-		if (waitpid(jobs[i].pid, &st, WNOHANG) == jobs[i].pid) {
-			jobs[i].exited = 1;
-			jobs[i].status = st;
-			kill(-jobs[i].pid, SIGKILL);
-		}
-	}
-}
-
-static int
-job_done(const struct job *job)
-{
-	return job->pid <= 0 || (job->exited && job->in < 0 && job->out < 0 &&
-	    job->err < 0);
-}
-
-/* Run the started jobs to completion, each within its deadline: SIGTERM
- * to the process group when it passes, SIGKILL after a grace period. */
-static void
-run_jobs(struct job *jobs, size_t njobs)
-{
-	struct pollfd *fds = xmalloc((3 * njobs + 1) * sizeof *fds);
-	struct job **owner = xmalloc((3 * njobs + 1) * sizeof *owner);
-	int **which = xmalloc((3 * njobs + 1) * sizeof *which);
-
-	for (;;) {
-		double t = now(), next = -1;
-		size_t i, nfds = 0, pending = 0;
-		int timeout_ms;
-
-		reap(jobs, njobs);
-		for (i = 0; i < njobs; i++) {
-			struct job *job = &jobs[i];
-
-			if (job_done(job))
-				continue;
-			if (t >= job->deadline) {
-				if (job->exited) {
-					/* Exited, but something outside its
-					 * group still holds the pipes. */
-					close_fd(&job->in);
-					close_fd(&job->out);
-					close_fd(&job->err);
-					continue;
-				}
-				if (!job->timed_out) {
-					job->timed_out = 1;
-					kill(-job->pid, SIGTERM);
-				} else if (!job->killed) {
-					job->killed = 1;
-					kill(-job->pid, SIGKILL);
-				}
-				job->deadline = t + KILL_GRACE;
-			}
-			pending++;
-			if (next < 0 || job->deadline < next)
-				next = job->deadline;
-			if (job->in >= 0) {
-				fds[nfds] = (struct pollfd){job->in, POLLOUT, 0};
-				owner[nfds] = job;
-				which[nfds++] = &job->in;
-			}
-			if (job->out >= 0) {
-				fds[nfds] = (struct pollfd){job->out, POLLIN, 0};
-				owner[nfds] = job;
-				which[nfds++] = &job->out;
-			}
-			if (job->err >= 0) {
-				fds[nfds] = (struct pollfd){job->err, POLLIN, 0};
-				owner[nfds] = job;
-				which[nfds++] = &job->err;
-			}
-		}
-		if (pending == 0)
-			break;
-		fds[nfds] = (struct pollfd){sigchld_pipe[0], POLLIN, 0};
-		owner[nfds] = NULL;
-		which[nfds] = NULL;
-		timeout_ms = (int)((next - t) * 1000) + 1;
-		if (poll(fds, nfds + 1, timeout_ms) < 0) {
-			if (errno == EINTR)
-				continue;
-			die(EXIT_TRANSIENT, "poll: %s", strerror(errno));
-		}
-		for (i = 0; i < nfds; i++) {
-			struct job *job = owner[i];
-
-			if (fds[i].revents == 0 || *which[i] != fds[i].fd)
-				continue;
-			if (which[i] == &job->in) {
-				if (fds[i].revents & (POLLERR | POLLHUP))
-					close_fd(&job->in);
-				else
-					feed(job);
-			} else {
-				drain(job, which[i], which[i] == &job->out);
-			}
-		}
-	}
-	free(fds);
-	free(owner);
-	free(which);
-}
-
-/* Start job on its input; a job that cannot start is marked so. */
-static void
-launch(struct job *job, double timeout)
-{
-	char *argv[3] = {job->path, NULL, NULL};
-	int code;
-
-	if (job->input == NULL)
-		argv[1] = "--schema";
-	job->in = job->out = job->err = -1;
-	job->deadline = now() + timeout;
-	code = start_job(job, argv);
-	if (code != 0) {
-		job->failed_to_start = code;
-		close_fd(&job->in);
-		close_fd(&job->out);
-		close_fd(&job->err);
-		waitpid(job->pid, NULL, 0);
-		job->pid = -1;
-		return;
-	}
-	if (job->input == NULL || job->input_len == 0)
-		close_fd(&job->in);
-}
-
 static jv
 error_content(jv message)
 {
@@ -530,7 +244,7 @@ job_content(const struct job *job, double timeout)
 		    "", (int)len);
 		if (job->truncated)
 			out = jv_string_concat(out, jv_string_fmt(
-			    "\n[output truncated at %zu bytes]", OUTPUT_MAX));
+			    "\n[output truncated at %zu bytes]", policy.max_output));
 		return out;
 	}
 	if (job->errtail.len > 0) {
@@ -614,11 +328,16 @@ tool_schema(const char *dir, const char *name)
 		return doc;
 	}
 	free(sidecar);
-	job.name = name;
-	job.id = "schema";
-	job.path = tool_path(dir, name);
-	launch(&job, SCHEMA_TIMEOUT);
-	run_jobs(&job, 1);
+	{
+		struct job_policy p = policy;
+		/* Under the same sandbox and limits as a call. */
+		p.timeout = SCHEMA_TIMEOUT;
+		job.name = name;
+		job.id = "schema";
+		job.path = tool_path(dir, name);
+		job.arg = "--schema";
+		jobs_run(&job, 1, &p);
+	}
 	if (job.failed_to_start || job.timed_out || !WIFEXITED(job.status) ||
 	    WEXITSTATUS(job.status) != 0)
 		doc = jv_invalid_with_msg(jv_string_fmt("no %s.json and "
@@ -626,14 +345,12 @@ tool_schema(const char *dir, const char *name)
 	else
 		doc = json_parse(job.output.data ? job.output.data : "",
 		    job.output.len);
-	free(job.path);
-	buf_free(&job.output);
-	buf_free(&job.errtail);
+	job_free(&job);
 	return doc;
 }
 
 /* --list: the tools array for every tool in dir. */
-static int
+static void
 list_tools(const char *dir)
 {
 	char **names = tool_names(dir), **p;
@@ -656,11 +373,132 @@ list_tools(const char *dir)
 	}
 	free_names(names);
 	json_write_stdout(tools);
+}
+
+/* Is name in the comma-separated list? */
+static int
+listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (list != NULL && (p = strstr(p, name)) != NULL) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
 	return 0;
 }
 
-/* Why a call cannot run, as a message for the model, or NULL when it can.
- * Sets job->input to the arguments text. */
+/* The arguments made safe to show on a terminal: compact JSON with
+ * every non-ASCII character escaped, control bytes replaced, cut short. */
+static char *
+printable_arguments(const char *args)
+{
+	jv v = json_parse(args, strlen(args));
+	jv s = jv_dump_string(v, JV_PRINT_ASCII);
+	char *out = xstrdup(jv_string_value(s)), *p;
+
+	jv_free(s);
+	for (p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (strlen(out) > 300)
+		strcpy(out + 297, "...");
+	return out;
+}
+
+/* Ask on the terminal whether to run a call. No terminal: no. */
+static int
+ask(struct gate *g, const struct job *job)
+{
+	char line[64], *shown;
+
+	if (g->tty == NULL)
+		return 0;
+	shown = printable_arguments(job->input);
+	fprintf(g->tty, "tool-run: run %s %s? [y/N] ", job->name, shown);
+	fflush(g->tty);
+	free(shown);
+	if (fgets(line, sizeof line, g->tty) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* Why the user's policy keeps a call from running, or jv_invalid(). */
+static jv
+gate_call(struct gate *g, const struct job *job)
+{
+	if (listed(g->deny, job->name))
+		return jv_string_fmt("declined by the user: %s is a denied "
+		    "tool", job->name);
+	if (g->dry_run) {
+		char *shown = printable_arguments(job->input);
+		warnx("dry run: would run %s %s", job->path, shown);
+		free(shown);
+		return jv_string_fmt("not run: this was a dry run; %s was "
+		    "not executed", job->name);
+	}
+	if (listed(g->allow, job->name))
+		return jv_invalid();
+	if (g->confirm)
+		return ask(g, job) ? jv_invalid() : jv_string_fmt(
+		    "declined by the user: the call to %s was not run",
+		    job->name);
+	if (g->allow != NULL)
+		return jv_string_fmt("declined by the user: %s is not an "
+		    "allowed tool", job->name);
+	return jv_invalid();
+}
+
+/* The schemas of the tools called so far (name -> parameters). */
+static jv schema_cache;
+
+/* The violations of args (borrowed) against name's parameters schema:
+ * a string for the model, or jv_invalid() when they conform or the tool
+ * has no schema. */
+static jv
+check_schema(const char *dir, const char *name, jv args)
+{
+	jv params, problems, msg;
+	int i, n;
+
+	if (!jv_object_has(jv_copy(schema_cache), jv_string(name))) {
+		jv fn = tool_schema(dir, name);
+		if (jv_is_valid(fn))
+			fn = function_of(fn, name);
+		params = jv_is_valid(fn) ? json_get(fn, "parameters") :
+		    jv_invalid();
+		jv_free(fn);
+		if (!jv_is_valid(params))
+			params = jv_null();
+		schema_cache = jv_object_set(schema_cache, jv_string(name),
+		    params);
+	}
+	params = jv_object_get(jv_copy(schema_cache), jv_string(name));
+	if (jv_get_kind(params) == JV_KIND_NULL) {
+		jv_free(params);
+		return jv_invalid();
+	}
+	problems = schema_check(params, args);
+	jv_free(params);
+	n = jv_array_length(jv_copy(problems));
+	if (n == 0) {
+		jv_free(problems);
+		return jv_invalid();
+	}
+	msg = jv_string_fmt("invalid arguments for %s, not run:", name);
+	for (i = 0; i < n; i++) {
+		jv p = jv_array_get(jv_copy(problems), i);
+		msg = jv_string_append_str(msg, i == 0 ? " " : "; ");
+		msg = jv_string_concat(msg, p);
+	}
+	jv_free(problems);
+	return msg;
+}
+
+/* Why a call cannot run, as a message for the model, or jv_invalid()
+ * when it can. Sets the job's name, path and input. */
 static jv
 check_call(struct job *job, jv call, const char *dir)
 {
@@ -698,10 +536,8 @@ check_call(struct job *job, jv call, const char *dir)
 		jv_free(args);
 		args = jv_string("{}");
 	}
-	if (jv_get_kind(args) != JV_KIND_STRING) {
-		/* Arguments given as an object rather than a string. */
+	if (jv_get_kind(args) != JV_KIND_STRING)
 		args = jv_dump_string(args, 0);
-	}
 	parsed = json_parse(jv_string_value(args),
 	    (size_t)jv_string_length_bytes(jv_copy(args)));
 	if (!jv_is_valid(parsed)) {
@@ -713,6 +549,8 @@ check_call(struct job *job, jv call, const char *dir)
 	} else if (jv_get_kind(parsed) != JV_KIND_OBJECT) {
 		problem = jv_string_fmt("the arguments must be a JSON object "
 		    "(got %s)", json_kind_name(parsed));
+	} else {
+		problem = check_schema(dir, job->name, parsed);
 	}
 	jv_free(parsed);
 	if (jv_is_valid(problem)) {
@@ -727,27 +565,137 @@ check_call(struct job *job, jv call, const char *dir)
 	return jv_invalid();
 }
 
+/* A variable name: [A-Za-z_][A-Za-z0-9_]*. */
+static int
+valid_env_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static char **split_words(const char *cmd);
+
+/* The argv of --sandbox default for tools in dir: the profile, with
+ * the current directory and dir visible (read-only) over the private
+ * /tmp, starting in the current directory. */
+static char **
+default_sandbox(const char *dir)
+{
+	static char cwd[4096];
+	char **argv = split_words(DEFAULT_SANDBOX);
+	size_t n = 0, i;
+
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		strcpy(cwd, "/");
+	while (argv[n] != NULL)
+		n++;
+	argv = xrealloc(argv, (n + 10) * sizeof *argv);
+	n--;    /* before the final "--" */
+	i = n;
+	argv[i++] = "--ro-bind";
+	argv[i++] = cwd;
+	argv[i++] = cwd;
+	argv[i++] = "--ro-bind";
+	argv[i++] = (char *)dir;
+	argv[i++] = (char *)dir;
+	argv[i++] = "--chdir";
+	argv[i++] = cwd;
+	argv[i++] = "--";
+	argv[i] = NULL;
+	return argv;
+}
+
+/* Split a sandbox command line on blanks (no shell, no quoting). */
+static char **
+split_words(const char *cmd)
+{
+	char *copy = xstrdup(cmd), *word, *save = NULL;
+	char **argv = xmalloc((strlen(cmd) / 2 + 2) * sizeof *argv);
+	size_t n = 0;
+
+	for (word = strtok_r(copy, " \t\n", &save); word != NULL;
+	    word = strtok_r(NULL, " \t\n", &save))
+		argv[n++] = word;
+	argv[n] = NULL;
+	if (n == 0) {
+		free(copy);
+		free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *dir = NULL;
-	double timeout = DEFAULT_TIMEOUT;
+	const char *dir = NULL, *sandbox = getenv("LLM_TOOL_SANDBOX");
+	char *abs_dir = NULL;
+	const char **pass_env;
+	struct gate gate = {0};
 	struct job *jobs;
 	jv calls, results, *early;
-	size_t i, n;
+	size_t i, n, npass = 0;
+	long num;
 	int c, list = 0;
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "d:t:lhV", longopts, NULL)) != -1) {
+	jobs_default_policy(&policy);
+	pass_env = xmalloc((size_t)argc * sizeof *pass_env);
+	while ((c = getopt_long(argc, argv, "d:t:j:o:L:e:s:ca:x:nlhV", longopts,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
 			break;
 		case 't':
-			if (parse_seconds(optarg, &timeout) != 0 || timeout <= 0)
+			if (parse_seconds(optarg, &policy.timeout) != 0 ||
+			    policy.timeout <= 0)
 				die(EXIT_USAGE, "-t: not a positive number of "
 				    "seconds: %s", optarg);
+			break;
+		case 'j':
+			if (parse_long(optarg, 1, 1024, &num) != 0)
+				die(EXIT_USAGE, "-j: not a number of jobs from 1 "
+				    "to 1024: %s", optarg);
+			policy.max_running = (int)num;
+			break;
+		case 'o':
+			if (parse_long(optarg, 1, 1L << 30, &num) != 0)
+				die(EXIT_USAGE, "-o: not a number of bytes from 1 "
+				    "to 1 GiB: %s", optarg);
+			policy.max_output = (size_t)num;
+			break;
+		case 'L':
+			if (jobs_set_limit(&policy, optarg) != 0)
+				die(EXIT_USAGE, "-L: not NAME=VALUE with NAME cpu, "
+				    "as, fsize or nofile: %s", optarg);
+			break;
+		case 'e':
+			if (!valid_env_name(optarg))
+				die(EXIT_USAGE, "-e: not a variable name: %s",
+				    optarg);
+			pass_env[npass++] = optarg;
+			break;
+		case 's':
+			sandbox = optarg;
+			break;
+		case 'c':
+			gate.confirm = 1;
+			break;
+		case 'a':
+			gate.allow = optarg;
+			break;
+		case 'x':
+			gate.deny = optarg;
+			break;
+		case 'n':
+			gate.dry_run = 1;
 			break;
 		case 'l':
 			list = 1;
@@ -767,10 +715,18 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	pass_env[npass] = NULL;
+	policy.pass_env = pass_env;
 	dir = find_tools_dir(dir);
-	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
-	signal(SIGCHLD, on_sigchld);
+	if (sandbox != NULL && strcmp(sandbox, "none") != 0 && *sandbox != '\0') {
+		/* The wrapper may start elsewhere: name the tools by full path. */
+		if ((abs_dir = realpath(dir, NULL)) != NULL)
+			dir = abs_dir;
+		policy.sandbox = strcmp(sandbox, "default") == 0 ?
+		    default_sandbox(dir) : split_words(sandbox);
+	}
+	jobs_init();
+	schema_cache = jv_object();
 	if (list) {
 		list_tools(dir);
 		finish_stdout();
@@ -785,37 +741,45 @@ main(int argc, char *argv[])
 	jobs = xmalloc((n + 1) * sizeof *jobs);
 	early = xmalloc((n + 1) * sizeof *early);
 	memset(jobs, 0, (n + 1) * sizeof *jobs);
+	if (gate.confirm)
+		gate.tty = fopen("/dev/tty", "r+e");
 	for (i = 0; i < n; i++) {
 		jv call = jv_array_get(jv_copy(calls), (int)i);
 		jobs[i].id = json_get_str(call, "id");
 		if (jobs[i].id == NULL || *jobs[i].id == '\0')
 			die(EXIT_INPUT, "tool call %zu has no id", i);
 		early[i] = check_call(&jobs[i], call, dir);
-		jv_free(call);
 		if (!jv_is_valid(early[i]))
-			launch(&jobs[i], timeout);
-		else
-			jobs[i].pid = -1;
+			early[i] = gate_call(&gate, &jobs[i]);
+		jobs[i].skip = jv_is_valid(early[i]);
+		jv_free(call);
 	}
-	run_jobs(jobs, n);
+	if (gate.tty != NULL)
+		fclose(gate.tty);
+	jobs_run(jobs, n, &policy);
 
 	results = jv_array();
 	for (i = 0; i < n; i++) {
 		jv content = jv_is_valid(early[i]) ? error_content(early[i]) :
-		    job_content(&jobs[i], timeout);
+		    job_content(&jobs[i], policy.timeout);
 		results = jv_array_append(results, JV_OBJECT(
 		    jv_string("role"), jv_string("tool"),
 		    jv_string("tool_call_id"), jv_string(jobs[i].id),
 		    jv_string("content"), content));
-		free(jobs[i].path);
 		free((char *)jobs[i].input);
-		buf_free(&jobs[i].output);
-		buf_free(&jobs[i].errtail);
+		job_free(&jobs[i]);
 	}
 	json_write_stdout(results);
 	free(jobs);
 	free(early);
+	free(pass_env);
+	if (policy.sandbox != NULL) {
+		free(policy.sandbox[0]);
+		free(policy.sandbox);
+	}
+	jv_free(schema_cache);
 	jv_free(calls);
+	free(abs_dir);
 	finish_stdout();
 	return 0;
 }

@@ -27,6 +27,7 @@ need bats-assert test -d /usr/lib/bats/bats-assert
 need bats-support test -d /usr/lib/bats/bats-support
 need mandoc have mandoc
 need shellcheck have shellcheck
+need bubblewrap have bwrap
 need python3-jsonschema /usr/bin/python3 -c 'import jsonschema'
 need python3-yaml /usr/bin/python3 -c 'import yaml'
 

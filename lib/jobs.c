@@ -1,0 +1,529 @@
+/* Tool processes: start, feed, drain, bound and reap them. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jobs.h"
+
+#define KILL_GRACE 1.0
+#define EXIT_GRACE 0.2
+#define STDERR_TAIL 2048
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+extern char **environ;
+
+static int sigchld_pipe[2] = {-1, -1};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+on_sigchld(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (write(sigchld_pipe[1], "", 1) < 0) {
+		/* The pipe is full: a wake-up is already pending. */
+	}
+	errno = saved;
+}
+
+void
+jobs_init(void)
+{
+	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
+	signal(SIGCHLD, on_sigchld);
+	/* Orphans of a tool (a daemon it started) become our children, so
+	 * that none outlives the run. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+void
+jobs_default_policy(struct job_policy *p)
+{
+	memset(p, 0, sizeof *p);
+	p->timeout = 30;
+	p->max_output = (size_t)1 << 20;
+	p->max_running = 16;
+	p->limits[0].resource = RLIMIT_CPU;
+	p->limits[0].name = "cpu";
+	p->limits[0].value = 60;
+	p->limits[1].resource = RLIMIT_AS;
+	p->limits[1].name = "as";
+	p->limits[1].value = (rlim_t)8 << 30;
+	p->limits[2].resource = RLIMIT_FSIZE;
+	p->limits[2].name = "fsize";
+	p->limits[2].value = (rlim_t)1 << 30;
+	p->limits[3].resource = RLIMIT_NOFILE;
+	p->limits[3].name = "nofile";
+	p->limits[3].value = 1024;
+}
+
+int
+jobs_set_limit(struct job_policy *p, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	unsigned long long v;
+	char *end;
+	int i;
+
+	if (eq == NULL)
+		return -1;
+	for (i = 0; i < JOBS_RLIMITS; i++)
+		if (strlen(p->limits[i].name) == (size_t)(eq - spec) &&
+		    strncmp(spec, p->limits[i].name, (size_t)(eq - spec)) == 0)
+			break;
+	if (i == JOBS_RLIMITS)
+		return -1;
+	if (strcmp(eq + 1, "unlimited") == 0) {
+		p->limits[i].value = RLIM_INFINITY;
+		return 0;
+	}
+	if (eq[1] < '0' || eq[1] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(eq + 1, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'G': case 'g': v <<= 30; end++; break;
+	}
+	if (*end != '\0' || v == 0 || v > (1ULL << 50))
+		return -1;
+	p->limits[i].value = (rlim_t)v;
+	return 0;
+}
+
+/* The environment a tool gets: an allowlist, never secrets. */
+static char **
+tool_environment(const struct job *job, const struct job_policy *p)
+{
+	static const char *keep[] = {"PATH=", "HOME=", "LANG=", "TZ=",
+	    "TMPDIR=", "USER=", "LOGNAME=", "LC_", NULL};
+	size_t n = 0, i, len;
+	char **env, **e;
+	int have_path = 0, pass;
+
+	for (e = environ; *e != NULL; e++)
+		n++;
+	env = xmalloc((n + 4) * sizeof *env);
+	n = 0;
+	for (e = environ; *e != NULL; e++) {
+		pass = 0;
+		for (i = 0; keep[i] != NULL && !pass; i++) {
+			if (strncmp(*e, keep[i], strlen(keep[i])) == 0) {
+				pass = 1;
+				have_path |= i == 0;
+			}
+		}
+		for (i = 0; p->pass_env != NULL && p->pass_env[i] != NULL &&
+		    !pass; i++) {
+			len = strlen(p->pass_env[i]);
+			pass = strncmp(*e, p->pass_env[i], len) == 0 &&
+			    (*e)[len] == '=';
+		}
+		if (pass && strncmp(*e, "TOOL_", 5) != 0)
+			env[n++] = *e;
+	}
+	if (!have_path)
+		env[n++] = "PATH=" DEFAULT_PATH;
+	env[n] = xmalloc(strlen(job->name) + sizeof "TOOL_NAME=");
+	sprintf(env[n++], "TOOL_NAME=%s", job->name);
+	env[n] = xmalloc(strlen(job->id) + sizeof "TOOL_CALL_ID=");
+	sprintf(env[n++], "TOOL_CALL_ID=%s", job->id);
+	env[n] = NULL;
+	return env;
+}
+
+/* The argv of a job: the sandbox wrapper, the tool, its one argument. */
+static char **
+job_argv(const struct job *job, const struct job_policy *p)
+{
+	size_t n = 0, i;
+	char **argv;
+
+	while (p->sandbox != NULL && p->sandbox[n] != NULL)
+		n++;
+	argv = xmalloc((n + 3) * sizeof *argv);
+	for (i = 0; i < n; i++)
+		argv[i] = p->sandbox[i];
+	argv[n++] = job->path;
+	if (job->arg != NULL)
+		argv[n++] = (char *)job->arg;
+	argv[n] = NULL;
+	return argv;
+}
+
+/* In the child: limits, descriptors, signals, then exec. Never returns. */
+static void
+exec_child(const struct job *job, const struct job_policy *p, int in,
+    int out, int err, int report)
+{
+	char **argv = job_argv(job, p);
+	sigset_t none;
+	int code, i;
+
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 0; i < JOBS_RLIMITS; i++) {
+		struct rlimit rl = {p->limits[i].value, p->limits[i].value};
+		if (p->limits[i].name != NULL)
+			setrlimit(p->limits[i].resource, &rl);
+	}
+	if (dup2(in, 0) >= 0 && dup2(out, 1) >= 0 && dup2(err, 2) >= 0) {
+		/* Nothing but 0-2 (and the close-on-exec report pipe)
+		 * crosses into the tool. */
+		close_range(3, (unsigned)report - 1, 0);
+		close_range((unsigned)report + 1, ~0U, 0);
+		if (p->sandbox != NULL && strchr(argv[0], '/') == NULL) {
+			environ = tool_environment(job, p);
+			execvp(argv[0], argv);
+		} else {
+			execve(argv[0], argv, tool_environment(job, p));
+		}
+	}
+	code = errno;
+	if (write(report, &code, sizeof code) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/* Fork and exec the job with pipes on 0, 1 and 2. */
+static void
+start_job(struct job *job, const struct job_policy *p)
+{
+	int in[2], out[2], err[2], report[2], code = 0;
+	ssize_t n;
+
+	job->started = 1;
+	job->in = job->out = job->err = -1;
+	job->deadline = now() + p->timeout;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
+		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
+	job->pid = fork();
+	if (job->pid < 0)
+		die(EXIT_TRANSIENT, "fork: %s", strerror(errno));
+	if (job->pid == 0)
+		exec_child(job, p, in[0], out[1], err[1], report[1]);
+	setpgid(job->pid, job->pid);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	close(report[1]);
+	while ((n = read(report[0], &code, sizeof code)) < 0 && errno == EINTR)
+		;
+	close(report[0]);
+	job->in = in[1];
+	job->out = out[0];
+	job->err = err[0];
+	fcntl(job->in, F_SETFL, O_NONBLOCK);
+	if (n == (ssize_t)sizeof code) {
+		/* exec failed: the child is gone or going. */
+		job->failed_to_start = code;
+		close(job->in);
+		close(job->out);
+		close(job->err);
+		job->in = job->out = job->err = -1;
+		waitpid(job->pid, &job->status, 0);
+		job->exited = 1;
+		return;
+	}
+	if (job->input == NULL || job->input_len == 0) {
+		close(job->in);
+		job->in = -1;
+	}
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Read what is there on a job's stdout or stderr. */
+static void
+drain(struct job *job, int *fd, size_t max_output)
+{
+	char chunk[65536];
+	ssize_t n = read(*fd, chunk, sizeof chunk);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close_fd(fd);
+		return;
+	}
+	if (fd == &job->out) {
+		size_t room = max_output - job->output.len;
+		if ((size_t)n > room) {
+			job->truncated = 1;
+			n = (ssize_t)room;
+		}
+		buf_append(&job->output, chunk, (size_t)n);
+		return;
+	}
+	buf_append(&job->errtail, chunk, (size_t)n);
+	if (job->errtail.len > 2 * STDERR_TAIL) {
+		size_t cut = job->errtail.len - STDERR_TAIL;
+		memmove(job->errtail.data, job->errtail.data + cut,
+		    STDERR_TAIL + 1);
+		job->errtail.len = STDERR_TAIL;
+	}
+}
+
+static void
+feed(struct job *job)
+{
+	ssize_t n = write(job->in, job->input + job->input_off,
+	    job->input_len - job->input_off);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n < 0) {
+		/* The tool closed its stdin: it does not want the rest. */
+		close_fd(&job->in);
+		return;
+	}
+	job->input_off += (size_t)n;
+	if (job->input_off == job->input_len)
+		close_fd(&job->in);
+}
+
+/* Reap whatever exited: our jobs (then kill what is left of their
+ * process group, and wait only briefly for their pipes) and adopted
+ * orphans. */
+static void
+reap(struct job *jobs, size_t njobs)
+{
+	char sink[64];
+	size_t i;
+	pid_t pid;
+	int st;
+
+	while (read(sigchld_pipe[0], sink, sizeof sink) > 0)
+		;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (i = 0; i < njobs; i++) {
+			if (jobs[i].pid != pid || jobs[i].exited)
+				continue;
+			jobs[i].exited = 1;
+			jobs[i].status = st;
+			kill(-pid, SIGKILL);
+			if (now() + EXIT_GRACE < jobs[i].deadline)
+				jobs[i].deadline = now() + EXIT_GRACE;
+		}
+	}
+}
+
+static int
+job_done(const struct job *job)
+{
+	return job->skip || !job->started || (job->exited && job->in < 0 &&
+	    job->out < 0 && job->err < 0);
+}
+
+/* Past its deadline: a job that exited loses its pipes (something
+ * outside its group holds them); one that runs gets SIGTERM, then
+ * SIGKILL. */
+static void
+enforce_deadline(struct job *job, double t)
+{
+	if (job->exited) {
+		close_fd(&job->in);
+		close_fd(&job->out);
+		close_fd(&job->err);
+		return;
+	}
+	if (!job->timed_out) {
+		job->timed_out = 1;
+		kill(-job->pid, SIGTERM);
+		kill(job->pid, SIGTERM);
+	} else if (!job->killed) {
+		job->killed = 1;
+		kill(-job->pid, SIGKILL);
+		kill(job->pid, SIGKILL);
+	}
+	job->deadline = t + KILL_GRACE;
+}
+
+/* Kill our children listed in /proc/self/task/PID/children: 1 when
+ * some were found, 0 when none, -1 when the kernel does not list them. */
+static int
+kill_listed_children(void)
+{
+	char path[64];
+	FILE *f;
+	long pid;
+	int found = 0;
+
+	snprintf(path, sizeof path, "/proc/self/task/%ld/children",
+	    (long)getpid());
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fscanf(f, "%ld", &pid) == 1) {
+		kill((pid_t)pid, SIGKILL);
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Kill and reap every process left that is our child: tools' orphans. */
+static void
+kill_leftovers(void)
+{
+	char path[300], line[512];
+	struct dirent *e;
+	int found, rounds, listed;
+	pid_t self = getpid();
+
+	for (rounds = 0; rounds < 50; rounds++) {
+		if ((listed = kill_listed_children()) != 1)
+			break;
+		usleep(1000);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	if (listed != -1)
+		return;
+	for (rounds = 0; rounds < 50; rounds++) {
+		DIR *d = opendir("/proc");
+		found = 0;
+		if (d == NULL)
+			return;
+		while ((e = readdir(d)) != NULL) {
+			FILE *f;
+			char *paren;
+			long ppid;
+
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+			if ((f = fopen(path, "re")) == NULL)
+				continue;
+			if (fgets(line, sizeof line, f) != NULL &&
+			    (paren = strrchr(line, ')')) != NULL &&
+			    sscanf(paren + 1, " %*c %ld", &ppid) == 1 &&
+			    ppid == (long)self) {
+				kill((pid_t)atol(e->d_name), SIGKILL);
+				found = 1;
+			}
+			fclose(f);
+		}
+		closedir(d);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!found)
+			return;
+		usleep(1000);
+	}
+}
+
+void
+jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
+{
+	struct pollfd *fds = xmalloc((3 * njobs + 1) * sizeof *fds);
+	int **which = xmalloc((3 * njobs + 1) * sizeof *which);
+	struct job **owner = xmalloc((3 * njobs + 1) * sizeof *owner);
+	size_t next_start = 0;
+
+	for (;;) {
+		double t, next = -1;
+		size_t i, nfds = 0, pending = 0, running = 0;
+
+		reap(jobs, njobs);
+		for (i = 0; i < njobs; i++)
+			running += jobs[i].started && !job_done(&jobs[i]);
+		while (next_start < njobs && (int)running < p->max_running) {
+			struct job *job = &jobs[next_start++];
+			if (job->skip)
+				continue;
+			start_job(job, p);
+			running++;
+		}
+		t = now();
+		for (i = 0; i < njobs; i++) {
+			struct job *job = &jobs[i];
+			int *ends[3] = {&job->in, &job->out, &job->err};
+			int k;
+
+			if (job_done(job))
+				continue;
+			if (t >= job->deadline)
+				enforce_deadline(job, t);
+			if (job_done(job))
+				continue;
+			pending++;
+			if (next < 0 || job->deadline < next)
+				next = job->deadline;
+			for (k = 0; k < 3; k++) {
+				if (*ends[k] < 0)
+					continue;
+				fds[nfds] = (struct pollfd){*ends[k],
+				    k == 0 ? POLLOUT : POLLIN, 0};
+				owner[nfds] = job;
+				which[nfds++] = ends[k];
+			}
+		}
+		if (pending == 0 && next_start >= njobs)
+			break;
+		fds[nfds] = (struct pollfd){sigchld_pipe[0], POLLIN, 0};
+		if (poll(fds, nfds + 1, next < 0 ? 100 :
+		    (int)((next - t) * 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die(EXIT_TRANSIENT, "poll: %s", strerror(errno));
+		}
+		for (i = 0; i < nfds; i++) {
+			struct job *job = owner[i];
+
+			if (fds[i].revents == 0 || *which[i] != fds[i].fd)
+				continue;
+			if (which[i] != &job->in)
+				drain(job, which[i], p->max_output);
+			else if (fds[i].revents & (POLLERR | POLLHUP))
+				close_fd(&job->in);
+			else
+				feed(job);
+		}
+	}
+	kill_leftovers();
+	free(fds);
+	free(which);
+	free(owner);
+}
+
+void
+job_free(struct job *job)
+{
+	free(job->path);
+	buf_free(&job->output);
+	buf_free(&job->errtail);
+}

@@ -1,0 +1,69 @@
+/*
+ * Running untrusted-input tool processes: each in its own process group,
+ * fed its input on stdin, its stdout kept up to a cap and its stderr as a
+ * tail, bounded in time (SIGTERM to the group, SIGKILL after a grace) and
+ * in resources (setrlimit), with an allowlisted environment, no
+ * descriptor but 0-2, optionally under a sandbox wrapper, several at once.
+ */
+#ifndef LLM_JOBS_H
+#define LLM_JOBS_H
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+#define JOBS_RLIMITS 4
+
+/* What every job of a run gets. */
+struct job_policy {
+	double timeout;             /* seconds of wall time */
+	size_t max_output;          /* bytes of stdout kept */
+	int max_running;            /* jobs at once */
+	const char **pass_env;      /* extra variable names, NULL-terminated */
+	char **sandbox;             /* wrapper argv prefix, NULL-terminated */
+	struct {
+		int resource;       /* RLIMIT_* */
+		const char *name;   /* cpu, as, fsize, nofile */
+		rlim_t value;       /* RLIM_INFINITY for none */
+	} limits[JOBS_RLIMITS];
+};
+
+struct job {
+	/* Set by the caller. */
+	const char *id, *name;
+	char *path;
+	const char *arg;           /* argv[1], or NULL */
+	const char *input;         /* what to write on its stdin */
+	size_t input_len;
+	int skip;                  /* do not run: the caller answers */
+	/* Set by jobs_run. */
+	pid_t pid;
+	int in, out, err;
+	size_t input_off;
+	struct buf output, errtail;
+	int truncated;
+	int status;                /* from waitpid, once exited */
+	int started, exited, timed_out, killed, failed_to_start;
+	double deadline;
+};
+
+/* The default policy: 30 s, 1 MiB, 16 at once, the limits below. */
+void jobs_default_policy(struct job_policy *p);
+
+/* Set limit NAME=VALUE ("cpu=10", "as=2G", "nofile=unlimited");
+ * 0, or -1 when the name or the value is not understood. */
+int jobs_set_limit(struct job_policy *p, const char *spec);
+
+/* Run the jobs that are not skipped, at most p->max_running at once,
+ * each to its end or its deadline. Kills every process they left
+ * behind before returning. */
+void jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p);
+
+/* Free what jobs_run kept for a job. */
+void job_free(struct job *job);
+
+/* Call once before jobs_run: reaping and adopting orphans. */
+void jobs_init(void);
+
+#endif

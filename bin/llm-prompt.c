@@ -10,18 +10,22 @@
 
 #include "common.h"
 #include "json.h"
+#include "toolcall.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-m MODEL] [-s SYSTEM] [-T TOOLS] [-c REQUEST] "
-	    "[PROMPT]\n", progname);
+	fprintf(f, "usage: %s [-N] [-m MODEL] [-s SYSTEM] [-T TOOLS] "
+	    "[-C CHOICE] [-c REQUEST]\n"
+	    "                  [PROMPT]\n", progname);
 	if (f == stdout)
 		fputs("Write a Chat Completions request with PROMPT as its user message.\n"
 		    "  -m, --model MODEL       set the model\n"
 		    "  -s, --system TEXT       set the system message\n"
 		    "  -T, --tools FILE        add the tools of FILE (tool-run --list)\n"
-		    "  -c, --continue REQUEST  continue REQUEST (- for stdin)\n", f);
+		    "  -c, --continue REQUEST  continue REQUEST (- for stdin)\n"
+		    "  -C, --tool-choice CHOICE  auto, none, required or a function name\n"
+		    "  -N, --no-tools          offer no tools: remove tools and tool_choice\n", f);
 }
 
 static const struct option longopts[] = {
@@ -29,6 +33,8 @@ static const struct option longopts[] = {
 	{"system", required_argument, NULL, 's'},
 	{"tools", required_argument, NULL, 'T'},
 	{"continue", required_argument, NULL, 'c'},
+	{"tool-choice", required_argument, NULL, 'C'},
+	{"no-tools", no_argument, NULL, 'N'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -118,11 +124,13 @@ int
 main(int argc, char *argv[])
 {
 	const char *model = NULL, *system = NULL, *tools = NULL, *cont = NULL;
+	jv choice = jv_invalid(), has;
+	int no_tools = 0;
 	jv request, messages;
 	int c;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "m:s:T:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:T:c:C:NhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model = optarg;
@@ -135,6 +143,16 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			cont = optarg;
+			break;
+		case 'C':
+			jv_free(choice);
+			choice = tool_choice_value(optarg);
+			if (!jv_is_valid(choice))
+				die(EXIT_USAGE, "-C: not auto, none, required or "
+				    "a function name: %s", optarg);
+			break;
+		case 'N':
+			no_tools = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -174,8 +192,24 @@ main(int argc, char *argv[])
 		messages = jv_array_append(messages,
 		    text_message("user", argv[optind]));
 	request = jv_object_set(request, jv_string("messages"), messages);
-	if (tools != NULL)
+	if (tools != NULL && !no_tools)
 		request = merge_tools(request, tools);
+	if (no_tools)
+		request = jv_object_delete(jv_object_delete(request,
+		    jv_string("tools")), jv_string("tool_choice"));
+	has = json_get(request, "tools");
+	if (jv_is_valid(choice) && jv_get_kind(has) != JV_KIND_ARRAY) {
+		/* The API rejects a tool_choice without tools. */
+		if (jv_get_kind(choice) != JV_KIND_STRING ||
+		    strcmp(jv_string_value(choice), "none") != 0)
+			die(EXIT_USAGE, "-C: the request offers no tools to "
+			    "choose from");
+		jv_free(choice);
+		choice = jv_invalid();
+	}
+	jv_free(has);
+	if (jv_is_valid(choice))
+		request = jv_object_set(request, jv_string("tool_choice"), choice);
 	json_write_stdout(request);
 	finish_stdout();
 	return 0;

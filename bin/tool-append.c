@@ -17,20 +17,39 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-u TEXT] REQUEST RESPONSE\n", progname);
+	fprintf(f, "usage: %s [-u TEXT] [-C CHOICE] REQUEST RESPONSE\n",
+	    progname);
 	if (f == stdout)
 		fputs("Write the next request: REQUEST, the assistant message of RESPONSE\n"
 		    "and the tool results read on stdin, in call order.\n"
-		    "  -u, --user TEXT    then append a user message\n"
+		    "  -u, --user TEXT          then append a user message\n"
+		    "  -C, --tool-choice CHOICE set tool_choice: auto, none, required\n"
+		    "                           or a function name\n"
 		    "Exit 3 when a call has no result or a result answers no call.\n", f);
 }
 
 static const struct option longopts[] = {
 	{"user", required_argument, NULL, 'u'},
+	{"tool-choice", required_argument, NULL, 'C'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
 };
+
+/* Set tool_choice (consumed); without tools the API rejects any. */
+static jv
+set_tool_choice(jv request, jv choice)
+{
+	jv tools = json_get(request, "tools");
+	int has_tools = jv_get_kind(tools) == JV_KIND_ARRAY &&
+	    jv_array_length(jv_copy(tools)) > 0;
+
+	jv_free(tools);
+	if (has_tools)
+		return jv_object_set(request, jv_string("tool_choice"), choice);
+	jv_free(choice);
+	return jv_object_delete(request, jv_string("tool_choice"));
+}
 
 /* The results on stdin: an array of tool messages, or [] when stdin is
  * empty or a terminal. Exits 3 on anything else. */
@@ -126,14 +145,22 @@ int
 main(int argc, char *argv[])
 {
 	const char *user_text = NULL;
+	jv choice = jv_invalid();
 	jv request, response, message, calls, results, messages;
 	int c;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "u:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:C:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			user_text = optarg;
+			break;
+		case 'C':
+			jv_free(choice);
+			choice = tool_choice_value(optarg);
+			if (!jv_is_valid(choice))
+				die(EXIT_USAGE, "-C: not auto, none, required or "
+				    "a function name: %s", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -176,6 +203,8 @@ main(int argc, char *argv[])
 		    jv_string("role"), jv_string("user"),
 		    jv_string("content"), jv_string(user_text)));
 	request = jv_object_set(request, jv_string("messages"), messages);
+	if (jv_is_valid(choice))
+		request = set_tool_choice(request, choice);
 	json_write_stdout(request);
 	jv_free(calls);
 	jv_free(results);

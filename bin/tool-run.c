@@ -37,10 +37,10 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-cn] [-d DIR] [-t SECONDS] [-j JOBS] "
+	fprintf(f, "usage: %s [-cnv] [-d DIR] [-t SECONDS] [-j JOBS] "
 	    "[-o BYTES] [-L LIMIT=VALUE]...\n"
 	    "                [-e NAME]... [-s SANDBOX] [-a NAMES] [-x NAMES] "
-	    "[FILE]\n"
+	    "[-J JOURNAL] [FILE]\n"
 	    "       %s [-d DIR] -l\n", progname, progname);
 	if (f == stdout)
 		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
@@ -58,6 +58,9 @@ usage(FILE *f)
 		    "  -a, --allow NAMES       run these tools without asking (a,b,c)\n"
 		    "  -x, --deny NAMES        never run these tools\n"
 		    "  -n, --dry-run           run nothing, say what would run\n"
+		    "  -J, --journal FILE      record each call as it starts and ends;\n"
+		    "                          calls already there are not run again\n"
+		    "  -v, --verbose           show each call and its result on stderr\n"
 		    "  -l, --list              write the tools array of DIR's tools\n", f);
 }
 
@@ -73,6 +76,8 @@ static const struct option longopts[] = {
 	{"allow", required_argument, NULL, 'a'},
 	{"deny", required_argument, NULL, 'x'},
 	{"dry-run", no_argument, NULL, 'n'},
+	{"journal", required_argument, NULL, 'J'},
+	{"verbose", no_argument, NULL, 'v'},
 	{"list", no_argument, NULL, 'l'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -332,6 +337,7 @@ tool_schema(const char *dir, const char *name)
 		struct job_policy p = policy;
 		/* Under the same sandbox and limits as a call. */
 		p.timeout = SCHEMA_TIMEOUT;
+		p.on_start = p.on_done = NULL;
 		job.name = name;
 		job.id = "schema";
 		job.path = tool_path(dir, name);
@@ -565,6 +571,106 @@ check_call(struct job *job, jv call, const char *dir)
 	return jv_invalid();
 }
 
+/* The journal of a run: one JSON line per event, {"started": ID} before
+ * a call runs and its tool message once it is done, each written whole
+ * and synced, so that a run killed at any moment can be resumed without
+ * running any call twice. */
+struct journal {
+	int fd;
+	int verbose;
+	jv done;        /* id -> content, from an earlier run */
+	jv started;     /* id -> true */
+};
+
+static void
+journal_write(struct journal *j, jv line)
+{
+	char *text = json_dump(line);
+	size_t n = strlen(text);
+
+	text = xrealloc(text, n + 2);
+	text[n++] = '\n';
+	if (j->fd >= 0 && (write(j->fd, text, n) != (ssize_t)n ||
+	    fsync(j->fd) != 0))
+		die(EXIT_TRANSIENT, "journal: %s", strerror(errno));
+	free(text);
+}
+
+/* Read what an earlier run recorded; a torn last line is ignored. */
+static void
+journal_open(struct journal *j, const char *path)
+{
+	struct buf b = {0};
+	char *line, *next;
+
+	j->done = jv_object();
+	j->started = jv_object();
+	j->fd = -1;
+	if (path == NULL)
+		return;
+	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (j->fd < 0 || read_fd_all(j->fd, &b, JSON_INPUT_MAX) != 0)
+		die(EXIT_INPUT, "journal %s: %s", path, strerror(errno));
+	for (line = b.data; line != NULL && *line != '\0'; line = next) {
+		jv v;
+		const char *id;
+
+		next = strchr(line, '\n');
+		if (next == NULL)
+			break;  /* torn: it never got its newline */
+		*next++ = '\0';
+		v = json_parse(line, strlen(line));
+		if ((id = json_get_str(v, "started")) != NULL)
+			j->started = jv_object_set(j->started, jv_string(id),
+			    jv_true());
+		else if ((id = json_get_str(v, "tool_call_id")) != NULL)
+			j->done = jv_object_set(j->done, jv_string(id),
+			    json_get(v, "content"));
+		jv_free(v);
+	}
+	buf_free(&b);
+}
+
+/* A short one-line rendering of text for --verbose. */
+static void
+show(const char *arrow, const char *name, const char *text, size_t len)
+{
+	char line[100];
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n < sizeof line - 4; i++)
+		line[n++] = (unsigned char)text[i] < 0x20 ||
+		    text[i] == 0x7f ? ' ' : text[i];
+	if (i < len)
+		n += (size_t)sprintf(line + n, "...");
+	line[n] = '\0';
+	fprintf(stderr, "%s %s %s\n", arrow, name, line);
+}
+
+static void
+on_job_start(struct job *job, void *ctx)
+{
+	struct journal *j = ctx;
+
+	if (j->verbose)
+		show("->", job->name, job->input, job->input_len);
+	journal_write(j, JV_OBJECT(jv_string("started"), jv_string(job->id)));
+}
+
+static void
+on_job_done(struct job *job, void *ctx)
+{
+	struct journal *j = ctx;
+	jv content = job_content(job, policy.timeout);
+
+	if (j->verbose)
+		show("<-", job->name, jv_string_value(content),
+		    (size_t)jv_string_length_bytes(jv_copy(content)));
+	journal_write(j, JV_OBJECT(jv_string("role"), jv_string("tool"),
+	    jv_string("tool_call_id"), jv_string(job->id),
+	    jv_string("content"), content));
+}
+
 /* A variable name: [A-Za-z_][A-Za-z0-9_]*. */
 static int
 valid_env_name(const char *s)
@@ -634,6 +740,8 @@ int
 main(int argc, char *argv[])
 {
 	const char *dir = NULL, *sandbox = getenv("LLM_TOOL_SANDBOX");
+	const char *journal_path = NULL;
+	struct journal journal = {0};
 	char *abs_dir = NULL;
 	const char **pass_env;
 	struct gate gate = {0};
@@ -647,7 +755,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	jobs_default_policy(&policy);
 	pass_env = xmalloc((size_t)argc * sizeof *pass_env);
-	while ((c = getopt_long(argc, argv, "d:t:j:o:L:e:s:ca:x:nlhV", longopts,
+	while ((c = getopt_long(argc, argv, "d:t:j:o:L:e:s:ca:x:nJ:vlhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -697,6 +805,12 @@ main(int argc, char *argv[])
 		case 'n':
 			gate.dry_run = 1;
 			break;
+		case 'J':
+			journal_path = optarg;
+			break;
+		case 'v':
+			journal.verbose = 1;
+			break;
 		case 'l':
 			list = 1;
 			break;
@@ -741,6 +855,10 @@ main(int argc, char *argv[])
 	jobs = xmalloc((n + 1) * sizeof *jobs);
 	early = xmalloc((n + 1) * sizeof *early);
 	memset(jobs, 0, (n + 1) * sizeof *jobs);
+	journal_open(&journal, journal_path);
+	policy.on_start = on_job_start;
+	policy.on_done = on_job_done;
+	policy.ctx = &journal;
 	if (gate.confirm)
 		gate.tty = fopen("/dev/tty", "r+e");
 	for (i = 0; i < n; i++) {
@@ -748,9 +866,24 @@ main(int argc, char *argv[])
 		jobs[i].id = json_get_str(call, "id");
 		if (jobs[i].id == NULL || *jobs[i].id == '\0')
 			die(EXIT_INPUT, "tool call %zu has no id", i);
-		early[i] = check_call(&jobs[i], call, dir);
-		if (!jv_is_valid(early[i]))
-			early[i] = gate_call(&gate, &jobs[i]);
+		if (jv_object_has(jv_copy(journal.done), jv_string(jobs[i].id))) {
+			/* Answered by an earlier run: the answer stands. */
+			early[i] = jv_object_get(jv_copy(journal.done),
+			    jv_string(jobs[i].id));
+			jobs[i].name = "?";
+		} else if (jv_object_has(jv_copy(journal.started),
+		    jv_string(jobs[i].id))) {
+			early[i] = error_content(jv_string("interrupted: this "
+			    "call was started but its result was lost; it was "
+			    "not run again, so that no call runs twice"));
+			jobs[i].name = "?";
+		} else {
+			early[i] = check_call(&jobs[i], call, dir);
+			if (!jv_is_valid(early[i]))
+				early[i] = gate_call(&gate, &jobs[i]);
+			if (jv_is_valid(early[i]))
+				early[i] = error_content(early[i]);
+		}
 		jobs[i].skip = jv_is_valid(early[i]);
 		jv_free(call);
 	}
@@ -760,7 +893,7 @@ main(int argc, char *argv[])
 
 	results = jv_array();
 	for (i = 0; i < n; i++) {
-		jv content = jv_is_valid(early[i]) ? error_content(early[i]) :
+		jv content = jv_is_valid(early[i]) ? early[i] :
 		    job_content(&jobs[i], policy.timeout);
 		results = jv_array_append(results, JV_OBJECT(
 		    jv_string("role"), jv_string("tool"),
@@ -779,6 +912,10 @@ main(int argc, char *argv[])
 	}
 	jv_free(schema_cache);
 	jv_free(calls);
+	jv_free(journal.done);
+	jv_free(journal.started);
+	if (journal.fd >= 0)
+		close(journal.fd);
 	free(abs_dir);
 	finish_stdout();
 	return 0;

@@ -23,6 +23,7 @@
 extern char **environ;
 
 static int sigchld_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_signal;
 
 static double
 now(void)
@@ -45,12 +46,30 @@ on_sigchld(int sig)
 	errno = saved;
 }
 
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+	on_sigchld(sig);
+}
+
 void
 jobs_init(void)
 {
+	struct sigaction sa;
+
 	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
-	signal(SIGCHLD, on_sigchld);
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* Stopped, we stop our tools too: none outlives us. */
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	/* Orphans of a tool (a daemon it started) become our children, so
 	 * that none outlives the run. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -446,6 +465,26 @@ kill_leftovers(void)
 	}
 }
 
+/* A signal stopped us: stop every tool and its leftovers, write nothing,
+ * and end as the signal would, 128 + its number. */
+static void
+stop_all(struct job *jobs, size_t njobs)
+{
+	size_t i;
+	int sig = stop_signal;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].started && !jobs[i].exited) {
+			kill(-jobs[i].pid, SIGKILL);
+			kill(jobs[i].pid, SIGKILL);
+		}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	kill_leftovers();
+	warnx("stopped by signal %d", sig);
+	_exit(128 + sig);
+}
+
 void
 jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 {
@@ -459,12 +498,16 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 		size_t i, nfds = 0, pending = 0, running = 0;
 
 		reap(jobs, njobs);
+		if (stop_signal)
+			stop_all(jobs, njobs);
 		for (i = 0; i < njobs; i++)
 			running += jobs[i].started && !job_done(&jobs[i]);
 		while (next_start < njobs && (int)running < p->max_running) {
 			struct job *job = &jobs[next_start++];
 			if (job->skip)
 				continue;
+			if (p->on_start != NULL)
+				p->on_start(job, p->ctx);
 			start_job(job, p);
 			running++;
 		}
@@ -474,12 +517,15 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 			int *ends[3] = {&job->in, &job->out, &job->err};
 			int k;
 
-			if (job_done(job))
-				continue;
-			if (t >= job->deadline)
+			if (!job_done(job) && t >= job->deadline)
 				enforce_deadline(job, t);
-			if (job_done(job))
+			if (job_done(job)) {
+				if (job->started && !job->reported &&
+				    p->on_done != NULL)
+					p->on_done(job, p->ctx);
+				job->reported = 1;
 				continue;
+			}
 			pending++;
 			if (next < 0 || job->deadline < next)
 				next = job->deadline;

@@ -15,6 +15,8 @@
 
 #define JOBS_RLIMITS 4
 
+struct job;
+
 /* What every job of a run gets. */
 struct job_policy {
 	double timeout;             /* seconds of wall time */
@@ -27,6 +29,10 @@ struct job_policy {
 		const char *name;   /* cpu, as, fsize, nofile */
 		rlim_t value;       /* RLIM_INFINITY for none */
 	} limits[JOBS_RLIMITS];
+	/* Called as each job starts and once it is done, when set. */
+	void (*on_start)(struct job *job, void *ctx);
+	void (*on_done)(struct job *job, void *ctx);
+	void *ctx;
 };
 
 struct job {
@@ -44,7 +50,7 @@ struct job {
 	struct buf output, errtail;
 	int truncated;
 	int status;                /* from waitpid, once exited */
-	int started, exited, timed_out, killed, failed_to_start;
+	int started, exited, timed_out, killed, failed_to_start, reported;
 	double deadline;
 };
 

@@ -243,3 +243,16 @@ assistant_message_for_request(jv message, jv calls)
 		jv_free(calls);
 	return out;
 }
+
+jv
+tool_choice_value(const char *text)
+{
+	if (strcmp(text, "auto") == 0 || strcmp(text, "none") == 0 ||
+	    strcmp(text, "required") == 0)
+		return jv_string(text);
+	if (!valid_tool_name(text))
+		return jv_invalid();
+	return JV_OBJECT(jv_string("type"), jv_string("function"),
+	    jv_string("function"), JV_OBJECT(jv_string("name"),
+	    jv_string(text)));
+}

@@ -21,4 +21,8 @@ jv normalize_tool_calls(jv response, jv message);
  * refusal when a string, and calls when there are any. calls consumed. */
 jv assistant_message_for_request(jv message, jv calls);
 
+/* The tool_choice value for auto, none, required or a function name;
+ * jv_invalid() when text is none of them. */
+jv tool_choice_value(const char *text);
+
 #endif

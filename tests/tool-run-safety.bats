@@ -280,3 +280,39 @@ echo end"
 	assert_output "$(printf 'wrote-tmp\nend')"
 	[ ! -e "$ROOT/tests/sandbox-was-here" ]
 }
+
+@test "--journal records each call; a rerun never runs a call twice" {
+	calls mark '{"city":"Oslo"}' 3 >calls.json
+	run tool-run -J journal calls.json
+	assert_success
+	[ "$(wc -l <marks)" -eq 3 ]
+	run jq -c 'select(.started) | .started' journal
+	assert_output "$(printf '"c1"\n"c2"\n"c3"')"
+	# As if killed while c2 ran and before c3 started: c2 started, no result.
+	grep -v -e '"tool_call_id":"c2"' -e '"started":"c3"' -e '"tool_call_id":"c3"' journal >j2
+	rm marks
+	run tool-run -J j2 calls.json
+	assert_success
+	run jq -r '.[].content' <<<"$output"
+	assert_line --index 0 ok
+	assert_line --index 1 --partial 'interrupted: this call was started but its result was lost'
+	assert_line --index 2 ok
+	# Only c3 ran again.
+	[ "$(wc -l <marks)" -eq 1 ]
+}
+
+@test "a torn last journal line is ignored" {
+	calls mark '{"city":"Oslo"}' 1 >calls.json
+	printf '{"started":"c1"}\n{"role":"tool","tool_call_id":"c1","con' >journal
+	run tool-run -J journal calls.json
+	run jq -r '.[0].content' <<<"$output"
+	assert_output --partial 'interrupted'
+	[ ! -e marks ]
+}
+
+@test "-v shows each call and its result on stderr" {
+	calls mark '{"city":"Oslo"}' 1 >calls.json
+	run --separate-stderr tool-run -v calls.json
+	assert_success
+	[ "$stderr" = "$(printf -- '-> mark {"city":"Oslo"}\n<- mark ok')" ]
+}

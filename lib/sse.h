@@ -1,0 +1,122 @@
+/*
+ * Streamed Chat Completions (`stream: true`): two layers without I/O of
+ * their own, fed the bytes of a response as they arrive, in pieces of any
+ * size (a line, a CRLF or a UTF-8 character may be split between pieces).
+ *
+ * sse_decoder splits server-sent events: lines end in LF, CR or CRLF;
+ * lines starting with ':' are comments; the data: lines of an event join
+ * with "\n" (one space after the colon is dropped); event: sets the event
+ * type; id:, retry: and unknown fields are ignored; a blank line hands the
+ * event to a callback.  Bytes pass through undecoded.  An event without
+ * its blank line at the end of the stream is discarded, as the SSE spec
+ * says; sse_finish() tells whether that happened.
+ *
+ * chat_stream accumulates the data of each event, chat.completion.chunk
+ * objects, into one response of the non-streaming shape, as openai-node's
+ * ChatCompletionStream does: per choice index, content and refusal are
+ * appended (null until a non-empty string arrives), role and finish_reason
+ * set when non-empty; per tool call index, id, type and function.name are
+ * set when non-empty (never appended: servers repeat them or send "" later)
+ * and function.arguments is appended.  A tool call delta without an index
+ * starts a new call unless its id is that of an earlier call; one with an
+ * index whose call already has a different id starts a new call too (old
+ * Ollama numbered every parallel call 0).  The first non-empty id,
+ * created, model, system_fingerprint and service_tier are kept, and the
+ * last non-null usage.  "[DONE]" ends the stream.  An event of type
+ * "error", a payload holding "error", or a payload that is not a JSON
+ * object is a stream error.  At most CHAT_STREAM_MAX_CHOICES choices and
+ * CHAT_STREAM_MAX_CALLS tool calls per choice; an index out of range, or
+ * not a whole number, is an error too.
+ *
+ *	cs = chat_stream_new(show_text, NULL);
+ *	sse_init(&dec, SSE_EVENT_MAX, chat_stream_event, cs);
+ *	while ((n = read(...)) > 0 && sse_feed(&dec, piece, n) == SSE_MORE)
+ *		;
+ *	cut = sse_finish(&dec);
+ *	switch (chat_stream_state(cs)) ...
+ *	response = chat_stream_result(cs);
+ *	sse_free(&dec);
+ *	chat_stream_free(cs);
+ *
+ * Nothing here exits or prints: hostile input gives an error state, and
+ * only running out of memory ends the process (xmalloc).
+ */
+#ifndef LLM_SSE_H
+#define LLM_SSE_H
+
+#include <stddef.h>
+
+#include <jv.h>
+
+#include "common.h"
+
+/* Longest line, and largest data of one event (16 MiB). */
+#define SSE_EVENT_MAX ((size_t)16 << 20)
+
+enum {
+	SSE_MORE = 0,     /* feed more */
+	SSE_STOPPED = 1,  /* the callback asked to stop: the stream is over */
+	SSE_TOO_LONG = -1 /* a line or an event was longer than the limit */
+};
+
+/* Called per event: type is "message" unless an event: line said otherwise;
+ * data[len] is NUL (data itself may hold NUL bytes).  Nonzero stops. */
+typedef int sse_event_fn(void *ctx, const char *type, const char *data,
+    size_t len);
+
+struct sse_decoder {
+	sse_event_fn *on_event;
+	void *ctx;
+	size_t max;      /* longest line, and largest event data */
+	struct buf line; /* the line being read, without its end */
+	struct buf data; /* the data: lines of the event, joined with "\n" */
+	struct buf type; /* the event: line of the event */
+	int has_data;    /* a data: line was seen in this event */
+	int after_cr;    /* the last piece ended in CR: an LF next is its end */
+	int started;     /* a first line was seen (it may begin with a BOM) */
+	int status;      /* SSE_MORE, or how decoding ended */
+};
+
+void sse_init(struct sse_decoder *d, size_t max, sse_event_fn *on_event,
+    void *ctx);
+/* Decode n more bytes; SSE_MORE, or the status that ended decoding (it
+ * stays: later calls return it again and decode nothing). */
+int sse_feed(struct sse_decoder *d, const char *p, size_t n);
+/* At the end of the stream: 1 when it ended inside an event (cut off),
+ * 0 when it ended on an event boundary or decoding had stopped. */
+int sse_finish(struct sse_decoder *d);
+void sse_free(struct sse_decoder *d);
+
+#define CHAT_STREAM_MAX_CHOICES 128
+#define CHAT_STREAM_MAX_CALLS 1024
+
+enum chat_stream_state {
+	CHAT_STREAM_TRUNCATED, /* no [DONE], and some choice (or none at all)
+	                          without a finish_reason */
+	CHAT_STREAM_COMPLETE,  /* [DONE], or a finish_reason on every choice */
+	CHAT_STREAM_ERROR      /* see chat_stream_error() */
+};
+
+/* Shows text as it arrives: each non-empty content or refusal fragment of
+ * each choice (show choice 0 only for one reply). */
+typedef void chat_text_fn(void *ctx, int choice, const char *text,
+    size_t len);
+
+struct chat_stream;
+
+/* on_text may be NULL. */
+struct chat_stream *chat_stream_new(chat_text_fn *on_text, void *ctx);
+/* Add one event (an sse_event_fn: ctx is the chat_stream, data[len] must
+ * be NUL).  1 when the stream is over ([DONE] or an error), else 0. */
+int chat_stream_event(void *ctx, const char *type, const char *data,
+    size_t len);
+enum chat_stream_state chat_stream_state(const struct chat_stream *cs);
+/* The error message (short, printable), or NULL. */
+const char *chat_stream_error(const struct chat_stream *cs);
+/* The response so far as a chat.completion object (new reference):
+ * choices sorted by index, each message {role, content, refusal,
+ * tool_calls (only when there are calls)}, usage when seen. */
+jv chat_stream_result(const struct chat_stream *cs);
+void chat_stream_free(struct chat_stream *cs);
+
+#endif

@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# llm-loop: state on disk after every step, --resume, interrupts, guards,
+# the turn limit and --final, --continue, tool choice.
+
+load helper
+
+# A model that answers the same way whenever asked: two calls of add for
+# a question, then a text built from the results.
+MODEL='if .messages[-1].role == "user" and (.messages[-1].content | test("add")) then
+  {tool_calls: [{id: "call_a", name: "add", arguments: {a: 1, b: 2}},
+                {id: "call_b", name: "add", arguments: {a: 3, b: 4}}]}
+elif .messages[-1].role == "tool" then
+  {content: ("sums: " + ([.messages[] | select(.role == "tool") | .content] | join(" ")))}
+else {content: ("you said: " + (.messages[-1].content // ""))} end'
+
+local_setup() {
+	mkdir tools.d
+	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
+	start_mock -e "$MODEL"
+}
+
+@test "resumed from any step boundary, the conversation ends the same" {
+	run llm-loop -u "$MOCK_URL" -k ref --json "please add"
+	assert_success
+	echo "$output" >ref.json
+	run jq -r '.messages[-1].content' ref.json
+	assert_output 'sums: 3 7'
+	# Each state a kill between two steps can leave: the files up to it.
+	all="001-request.json 001-response.json 001-calls.json 001-results.json 002-request.json 002-response.json 002-calls.json"
+	for cut in 001-request 001-response 001-calls 001-results 002-request 002-response; do
+		rm -rf "k-$cut" && mkdir "k-$cut"
+		cp ref/tools.json "k-$cut/"
+		for f in $all; do
+			cp "ref/$f" "k-$cut/"
+			[ "${f%.json}" = "$cut" ] && break
+		done
+		run llm-loop -u "$MOCK_URL" --resume "k-$cut" --json
+		assert_success
+		json_eq "$output" "$(cat ref.json)"
+	done
+}
+
+@test "resuming runs only the calls that have no result, never one twice" {
+	llm-loop -u "$MOCK_URL" -k ref "please add" >/dev/null
+	mkdir k
+	cp ref/tools.json ref/001-request.json ref/001-response.json ref/001-calls.json k/
+	# Killed while call_b ran: it started, only call_a finished.
+	grep -e '"started":"call_a"' -e '"tool_call_id":"call_a"' -e '"started":"call_b"' \
+		ref/001-results.journal >k/001-results.journal
+	run llm-loop -u "$MOCK_URL" --resume k
+	assert_success
+	run jq -r '.[].content' k/001-results.json
+	assert_line --index 0 3
+	assert_line --index 1 --partial 'interrupted'
+}
+
+@test "a request that got no answer is sent again on --resume" {
+	mkdir k
+	tool-run --list >k/tools.json
+	llm-prompt -T k/tools.json "please add" >k/001-request.json
+	run llm-loop -u "$MOCK_URL" --resume k
+	assert_success
+	assert_output 'sums: 3 7'
+}
+
+@test "kill -9 at any moment leaves only whole files" {
+	printf '#!/bin/sh\nsleep 5\necho slow\n' >tools.d/slow
+	echo '{"name":"slow","parameters":{"type":"object"}}' >tools.d/slow.json
+	chmod +x tools.d/slow
+	stop_mock
+	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "s", name: "slow", arguments: {}}]} else {content: "done"} end'
+	llm-loop -u "$MOCK_URL" -k k "go" >/dev/null 2>&1 3>&- &
+	pid=$!
+	for i in $(seq 1 100); do
+		[ -e k/001-results.journal ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	for f in k/*.json; do
+		jq -e . "$f" >/dev/null
+	done
+	[ ! -e k/001-results.json ]
+	run llm-loop -u "$MOCK_URL" --resume k
+	assert_success
+	assert_output done
+	run jq -r '.[0].content' k/001-results.json
+	assert_output --partial interrupted
+}
+
+@test "SIGINT stops the loop, keeps the state and says how to resume: exit 130" {
+	printf '#!/bin/sh\nsleep 30\n' >tools.d/slow
+	echo '{"name":"slow","parameters":{"type":"object"}}' >tools.d/slow.json
+	chmod +x tools.d/slow
+	stop_mock
+	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "s", name: "slow", arguments: {}}]} else {content: "done"} end'
+	# As from an interactive shell: SIGINT not ignored.
+	TMPDIR=$TMP env --default-signal=INT llm-loop -v -u "$MOCK_URL" "go" >out 2>err 3>&- &
+	pid=$!
+	for i in $(seq 1 100); do
+		grep -q -- '-> slow' err && break
+		sleep 0.05
+	done
+	start=$SECONDS
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 130
+	[ $((SECONDS - start)) -lt 5 ]
+	run cat err
+	assert_output --partial 'interrupted'
+	assert_output --regexp 'continue it with: llm-loop --resume /.*llm-loop\.'
+	dir=$(sed -n 's/.*--resume //p' err)
+	[ -s "$dir/001-calls.json" ]
+	rm -rf "$dir"
+}
+
+@test "a guard that passes lets the reply through" {
+	run llm-loop -u "$MOCK_URL" --guard 'grep -q sums' --guard 'test -s "$LLM_REPLY_JSON"' "please add"
+	assert_success
+	assert_output 'sums: 3 7'
+}
+
+@test "a guard that fails blocks the reply: refusal, log, exit 7" {
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k --guard 'echo "found a secret" >&2; ! grep -q sums' --refusal "Blocked." "please add"
+	assert_failure 7
+	assert_output 'Blocked.'
+	[[ $stderr == *"blocked by a guard"* ]]
+	run cat k/002-blocked-reply.txt
+	assert_output 'sums: 3 7'
+	run cat k/002-blocked.log
+	assert_output --partial 'found a secret'
+	[ ! -e k/002-reply.txt ]
+}
+
+@test "the shipped guards: a blocklist and JSON when JSON was asked for" {
+	echo 'sums: [0-9]' >patterns
+	run llm-loop -u "$MOCK_URL" --guard "llm-guard-blocklist $TMP/patterns" "please add"
+	assert_failure 7
+	run llm-loop -u "$MOCK_URL" --guard "llm-guard-blocklist $TMP/patterns" "hello"
+	assert_success
+	assert_output 'you said: hello'
+	run llm-loop -u "$MOCK_URL" --guard llm-guard-json "hello, answer in JSON"
+	assert_failure 7
+	run llm-loop -u "$MOCK_URL" --guard llm-guard-json "hello"
+	assert_success
+}
+
+@test "the turn limit saves the state and exits 6; --final asks once more without tools" {
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k -n 1 "please add"
+	assert_failure 6
+	[[ $stderr == *"turn limit reached"* && $stderr == *"--resume k"* ]]
+	[ -s k/001-calls.json ]
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k2 -n 1 --final "please add"
+	assert_success
+	assert_output 'sums: 3 7'
+	[[ $stderr == *"asking for a final answer"* ]]
+	run jq -c '.tool_choice' k2/002-request.json
+	assert_output '"none"'
+}
+
+@test "--continue KEEPDIR adds a question to a finished conversation" {
+	llm-loop -u "$MOCK_URL" -k k "please add" >/dev/null
+	run llm-loop -u "$MOCK_URL" --continue k "thanks"
+	assert_success
+	assert_output 'you said: thanks'
+	run jq -c '[.messages[].role]' k/003-request.json
+	assert_output '["user","assistant","tool","tool","assistant","user"]'
+}
+
+@test "-c - continues a conversation given on stdin" {
+	llm-loop -u "$MOCK_URL" --json "please add" >conv.json
+	run llm-loop -u "$MOCK_URL" -c - "and now?" <conv.json
+	assert_success
+	assert_output 'you said: and now?'
+}
+
+@test "--tool-choice is passed on, for the first turn only when it forces a call" {
+	run llm-loop -u "$MOCK_URL" -k k --tool-choice add "please add"
+	assert_success
+	run jq -c '.tool_choice' k/001-request.json k/002-request.json
+	assert_output "$(printf '%s\n' '{"type":"function","function":{"name":"add"}}' '"auto"')"
+	run llm-loop -u "$MOCK_URL" -k k2 --no-tools "please add"
+	run jq -c 'has("tools")' k2/001-request.json
+	assert_output false
+}
+
+@test "-v shows each call and result on stderr; -q shows nothing" {
+	run --separate-stderr llm-loop -u "$MOCK_URL" -v "please add"
+	assert_success
+	[[ $stderr == *'-> add {"a":1,"b":2}'* && $stderr == *'<- add 3'* ]]
+	run --separate-stderr llm-loop -u "$MOCK_URL" -q -v "please add"
+	[ -z "$stderr" ]
+}
+
+@test "options pass through to tool-run: --deny, --allow, -e, --sandbox" {
+	printf '#!/bin/sh\necho "${MY_VAR:-unset}"\n' >tools.d/show
+	echo '{"name":"show","parameters":{"type":"object"}}' >tools.d/show.json
+	chmod +x tools.d/show
+	stop_mock
+	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "x", name: "show", arguments: {}}]} else {content: .messages[-1].content} end'
+	MY_VAR=passed run llm-loop -u "$MOCK_URL" -e MY_VAR "go"
+	assert_output passed
+	MY_VAR=passed run llm-loop -u "$MOCK_URL" "go"
+	assert_output unset
+	run llm-loop -u "$MOCK_URL" --deny show "go"
+	assert_output --partial 'declined by the user'
+	run llm-loop -u "$MOCK_URL" --sandbox "env MY_VAR=wrapped" "go"
+	assert_output wrapped
+}

@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "sse.h"
 
 #define DEFAULT_BASE_URL "https://api.openai.com/v1"
 #define DEFAULT_MODEL "gpt-4.1-mini"
@@ -36,8 +37,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-q] [-m MODEL] [-u BASE_URL] [-t SECONDS] "
 	    "[-r RETRIES] [-H HEADER]...\n"
-	    "                   [-c SECONDS] [-i SECONDS] [-M BYTES] [FILE]\n",
-	    progname);
+	    "                   [-c SECONDS] [-i SECONDS] [-M BYTES] "
+	    "[-S [--show]] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Send a Chat Completions request and write the response.\n"
 		    "  -m, --model MODEL          the model (default: the request's,\n"
@@ -50,6 +51,9 @@ usage(FILE *f)
 		    "  -r, --retries N            retries of transient failures (2)\n"
 		    "  -H, --header 'NAME: VALUE' add a header (repeatable)\n"
 		    "  -M, --max-response BYTES   refuse larger responses (64 MiB)\n"
+		    "  -S, --stream               stream the response; write it whole\n"
+		    "      --show                 show the text on stderr as it comes\n"
+		    "                             (the default when stderr is a terminal)\n"
 		    "  -q, --quiet                do not report retries\n"
 		    "Exit 4 when the API refuses, 5 on network or server failure.\n", f);
 }
@@ -64,6 +68,8 @@ static const struct option longopts[] = {
 	{"header", required_argument, NULL, 'H'},
 	{"max-response", required_argument, NULL, 'M'},
 	{"quiet", no_argument, NULL, 'q'},
+	{"stream", no_argument, NULL, 'S'},
+	{"show", no_argument, NULL, 's'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -71,7 +77,15 @@ static const struct option longopts[] = {
 
 /* What one attempt received. */
 struct reply {
+	CURL *curl;
 	struct buf body;
+	size_t received;
+	int stream;           /* the request asked for a stream */
+	int streaming;        /* and a 2xx event stream is coming */
+	int decided;          /* streaming was decided for this response */
+	int stream_over;      /* [DONE] or an error: the rest is not wanted */
+	struct sse_decoder sse;
+	struct chat_stream *chat;
 	size_t max;
 	int too_big, stalled;
 	double stall_timeout, last_byte;
@@ -90,17 +104,54 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Show streamed text as it arrives, unbuffered. */
+static void
+show_text(void *ctx, int choice, const char *text, size_t len)
+{
+	(void)ctx;
+	if (choice == 0) {
+		fwrite(text, 1, len, stderr);
+		fflush(stderr);
+	}
+}
+
+/* Is this response an event stream of a success? Decided once per
+ * response, from its status and content type. */
+static void
+decide_streaming(struct reply *r)
+{
+	long status = 0;
+	char *type = NULL;
+
+	r->decided = 1;
+	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->curl, CURLINFO_CONTENT_TYPE, &type);
+	r->streaming = status >= 200 && status <= 299 && type != NULL &&
+	    strncasecmp(type, "text/event-stream", 17) == 0;
+}
+
 static size_t
 on_body(char *data, size_t size, size_t n, void *userp)
 {
 	struct reply *r = userp;
 
 	r->last_byte = now();
-	if (r->body.len + size * n > r->max) {
+	if (r->received + size * n > r->max) {
 		r->too_big = 1;
 		return 0;
 	}
-	buf_append(&r->body, data, size * n);
+	r->received += size * n;
+	if (r->stream && !r->decided)
+		decide_streaming(r);
+	if (!r->streaming) {
+		buf_append(&r->body, data, size * n);
+		return size * n;
+	}
+	if (sse_feed(&r->sse, data, size * n) != SSE_MORE) {
+		/* [DONE], a stream error or an event too long: stop here. */
+		r->stream_over = 1;
+		return 0;
+	}
 	return size * n;
 }
 
@@ -297,11 +348,6 @@ prepare_body(jv body, const char *model)
 	if (jv_get_kind(messages) != JV_KIND_ARRAY)
 		die(EXIT_INPUT, "request: no messages array");
 	jv_free(messages);
-	messages = json_get(body, "stream");
-	if (jv_get_kind(messages) == JV_KIND_TRUE)
-		die(EXIT_INPUT, "request: \"stream\": true is not supported; "
-		    "llm-request writes whole responses");
-	jv_free(messages);
 	if (model == NULL && json_get_str(body, "model") == NULL) {
 		model = getenv("LLM_MODEL");
 		if (model == NULL || *model == '\0')
@@ -343,6 +389,21 @@ append_header(struct curl_slist *h, const char *name, const char *value)
 }
 
 /* The request's headers: the user's -H ones win over ours. */
+/* Ask for a stream, with the usage in its last chunk. */
+static jv
+ask_for_stream(jv body)
+{
+	jv opts = json_get(body, "stream_options");
+
+	if (jv_get_kind(opts) != JV_KIND_OBJECT) {
+		jv_free(opts);
+		opts = jv_object();
+	}
+	opts = jv_object_set(opts, jv_string("include_usage"), jv_true());
+	body = jv_object_set(body, jv_string("stream"), jv_true());
+	return jv_object_set(body, jv_string("stream_options"), opts);
+}
+
 static struct curl_slist *
 request_headers(struct curl_slist *user, int stream)
 {
@@ -503,6 +564,40 @@ check_response(const struct reply *r)
 	return ok;
 }
 
+/* How a stream ended: 0 when it is complete, else say why and return
+ * the exit code (5: truncated, broken, or an error inside it). */
+static int
+finish_stream(struct reply *r, CURLcode rc, const char *errbuf,
+    const char *url)
+{
+	int cut = sse_finish(&r->sse);
+
+	if (r->sse.status == SSE_TOO_LONG) {
+		warnx("%s: an event of the stream is longer than %zu bytes", url,
+		    SSE_EVENT_MAX);
+		return EXIT_TRANSIENT;
+	}
+	switch (chat_stream_state(r->chat)) {
+	case CHAT_STREAM_ERROR:
+		warnx("HTTP %ld: error in the stream: %s", r->status,
+		    chat_stream_error(r->chat));
+		return EXIT_TRANSIENT;
+	case CHAT_STREAM_COMPLETE:
+		return 0;
+	default:
+		break;
+	}
+	if (rc != CURLE_OK && !r->stream_over)
+		warnx("%s: the stream was cut off: %s", url, r->stalled ?
+		    "the server stopped sending" : *errbuf ? errbuf :
+		    curl_easy_strerror(rc));
+	else
+		warnx("%s: the stream ended before it was complete (no [DONE], "
+		    "no finish_reason)%s", url, cut ? " in the middle of an event" :
+		    "");
+	return EXIT_TRANSIENT;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -517,12 +612,13 @@ main(int argc, char *argv[])
 	CURLcode rc;
 	char *url = NULL, *payload = NULL, *msg;
 	long retries = DEFAULT_RETRIES, n;
-	int c, ret = 0, attempt, quiet = 0, retryable;
+	int c, ret = 0, attempt, quiet = 0, retryable, stream = 0, show = -1;
+	jv stream_flag;
 	jv body;
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qhV", longopts,
+	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -568,6 +664,12 @@ main(int argc, char *argv[])
 		case 'q':
 			quiet = 1;
 			break;
+		case 'S':
+			stream = 1;
+			break;
+		case 's':
+			show = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -592,13 +694,21 @@ main(int argc, char *argv[])
 		    base);
 
 	body = prepare_body(json_read_doc(argv[optind], "request"), model);
+	stream_flag = json_get(body, "stream");
+	if (jv_get_kind(stream_flag) == JV_KIND_TRUE)
+		stream = 1;
+	jv_free(stream_flag);
+	if (stream)
+		body = ask_for_stream(body);
+	if (show < 0)
+		show = stream && isatty(STDERR_FILENO);
 	payload = json_dump(body);
 	url = endpoint_url(base);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EXIT_TRANSIENT, "cannot initialize libcurl");
-	headers = request_headers(user_headers, 0);
+	headers = request_headers(user_headers, stream);
 	curl = make_handle(url, payload, strlen(payload), headers,
 	    connect_timeout, errbuf);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
@@ -606,8 +716,21 @@ main(int argc, char *argv[])
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &reply);
 
+	reply.curl = curl;
+	reply.stream = stream;
 	for (attempt = 0;; attempt++) {
 		reply.body.len = 0;
+		reply.received = 0;
+		reply.decided = reply.streaming = reply.stream_over = 0;
+		if (stream) {
+			if (reply.chat != NULL) {
+				sse_free(&reply.sse);
+				chat_stream_free(reply.chat);
+			}
+			reply.chat = chat_stream_new(show ? show_text : NULL, NULL);
+			sse_init(&reply.sse, SSE_EVENT_MAX, chat_stream_event,
+			    reply.chat);
+		}
 		reply.max = max_response;
 		reply.too_big = reply.stalled = 0;
 		reply.stall_timeout = idle_timeout;
@@ -619,9 +742,17 @@ main(int argc, char *argv[])
 		errbuf[0] = '\0';
 
 		rc = curl_easy_perform(curl);
-		if (rc == CURLE_OK)
+		if (rc == CURLE_OK || reply.stream_over)
 			curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE,
 			    &reply.status);
+		if (reply.streaming && !reply.too_big) {
+			/* An event stream has begun: what it holds is the answer,
+			 * and no retry would be the same answer. */
+			ret = finish_stream(&reply, rc, errbuf, url);
+			if (ret != 0)
+				goto out;
+			break;
+		}
 		if (rc == CURLE_OK && reply.status >= 200 && reply.status <= 299) {
 			if (!check_response(&reply)) {
 				ret = EXIT_TRANSIENT;
@@ -664,10 +795,14 @@ main(int argc, char *argv[])
 			sleep_seconds(wait);
 		}
 	}
-	/* The body as the server sent it: numbers keep every digit. */
-	fwrite(reply.body.data, 1, reply.body.len, stdout);
-	if (reply.body.data[reply.body.len - 1] != '\n')
-		fputc('\n', stdout);
+	if (reply.streaming) {
+		json_write_stdout(chat_stream_result(reply.chat));
+	} else {
+		/* The body as the server sent it: numbers keep every digit. */
+		fwrite(reply.body.data, 1, reply.body.len, stdout);
+		if (reply.body.data[reply.body.len - 1] != '\n')
+			fputc('\n', stdout);
+	}
 	finish_stdout();
 out:
 	curl_easy_cleanup(curl);
@@ -675,6 +810,10 @@ out:
 	curl_slist_free_all(user_headers);
 	curl_global_cleanup();
 	buf_free(&reply.body);
+	if (reply.chat != NULL) {
+		sse_free(&reply.sse);
+		chat_stream_free(reply.chat);
+	}
 	free(url);
 	free(payload);
 	return ret;

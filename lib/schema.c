@@ -6,9 +6,9 @@
  * "PATH: what is wrong", PATH being the JSON Pointer of the offending
  * value ("/" for the root), worded for the model to correct its call.
  * Unknown keywords are ignored; a malformed keyword is reported (when
- * it applies to the value's type), never skipped. Older forms are accepted too: "items" as an array with
- * "additionalItems", boolean "exclusiveMinimum"/"exclusiveMaximum", and
- * OpenAPI 3.0's "nullable": true.
+ * it applies to the value's type), never skipped. Older forms are
+ * accepted too: "items" as an array with "additionalItems", boolean
+ * "exclusiveMinimum"/"exclusiveMaximum", OpenAPI 3.0's "nullable".
  *
  * Approximations: "pattern" is translated from ECMA-262 syntax into a
  * POSIX extended regular expression (regcomp(3), REG_EXTENDED|REG_NOSUB)
@@ -44,7 +44,7 @@
 #define MAX_LISTED 10          /* enum values or property names listed */
 #define MAX_GROUPS 32          /* nested groups in a pattern */
 #define MAX_REPEAT 1000        /* largest {n,m} in a pattern */
-#define MAX_PATTERN_COST 10000 /* pattern size with repetitions expanded */
+#define MAX_PATTERN_SIZE 2000  /* pattern size with repetitions expanded */
 
 struct check {
 	jv root;         /* the whole schema, for $ref */
@@ -157,8 +157,10 @@ join_list(jv list, int raw)
 		v = jv_array_get(jv_copy(list), i);
 		if (i > 0)
 			s = jv_string_append_str(s, ", ");
-		s = jv_string_concat(s, raw && jv_get_kind(v) == JV_KIND_STRING ?
-		    shorten(v, MAX_SHOWN) : shown(v));
+		if (raw && jv_get_kind(v) == JV_KIND_STRING)
+			s = jv_string_concat(s, shorten(v, MAX_SHOWN));
+		else
+			s = jv_string_concat(s, shown(v));
 	}
 	if (n > MAX_LISTED)
 		s = jv_string_append_str(s, ", ...");
@@ -226,8 +228,8 @@ check_type(struct check *c, jv schema, jv inst)
 	known = (n = jv_array_length(jv_copy(t))) > 0;
 	for (i = 0; i < n; i++) {
 		name = jv_array_get(jv_copy(t), i);
-		s = jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) :
-		    "";
+		s = jv_get_kind(name) == JV_KIND_STRING ?
+		    jv_string_value(name) : "";
 		known = known && type_words(s) != NULL;
 		ok = ok || strcmp(s, kind) == 0 || (strcmp(s, "integer") == 0 &&
 		    jv_get_kind(inst) == JV_KIND_NUMBER &&
@@ -450,8 +452,8 @@ translate_class(const char *p, size_t n, size_t i, struct buf *out)
 		return 0;
 	for (; i < n && p[i] != ']'; i++) {
 		if (p[i] == '\\') {
-			used = ++i < n ? translate_escape(p + i, n - i, out, 1) :
-			    0;
+			used = ++i < n ?
+			    translate_escape(p + i, n - i, out, 1) : 0;
 			if (used == 0)
 				return 0;
 			i += used - 1;
@@ -467,18 +469,22 @@ translate_class(const char *p, size_t n, size_t i, struct buf *out)
 	return i;
 }
 
-/* Translate an ECMA-262 pattern (n bytes at p, no NUL) into an ERE in
- * out; returns the size of the ERE with repetitions expanded (what
- * regcomp builds), or -1 when POSIX cannot express it or it is too big. */
+/* Translate an ECMA-262 pattern (n bytes at p, NUL-terminated, no NUL
+ * within) into an ERE in out; returns the size of the ERE with
+ * repetitions expanded (what regcomp builds), or -1 when POSIX cannot
+ * express it or it is too big. */
 static long
 translate_pattern(const char *p, size_t n, struct buf *out)
 {
 	long size[MAX_GROUPS + 1] = {0}, last = 0, lo, hi;
-	int g = 0, quantifier;
+	int g = 0, quantifier = 0;
 	size_t i, used;
 	char *end;
 
 	for (i = 0; i < n; i++) {
+		if (strchr("*+?{", p[i]) != NULL && (last == 0 || quantifier) &&
+		    (p[i] != '{' || isdigit((unsigned char)p[i + 1])))
+			return -1;	/* nothing to repeat */
 		quantifier = 0;
 		if (p[i] == '\\') {
 			used = i + 1 < n ?
@@ -505,7 +511,7 @@ translate_pattern(const char *p, size_t n, struct buf *out)
 			if (g == 0)
 				return -1;
 			buf_append(out, ")", 1);
-			last = size[g--];
+			last = size[g--] + 1;
 			size[g] += last;
 		} else if (p[i] == '*' || p[i] == '+' || p[i] == '?') {
 			buf_append(out, &p[i], 1);
@@ -513,8 +519,10 @@ translate_pattern(const char *p, size_t n, struct buf *out)
 				size[g] += last;
 				last *= 2;
 			}
+			size[g]++;
+			last++;
 			quantifier = 1;
-		} else if (p[i] == '{' && i + 1 < n && isdigit((unsigned char)p[i + 1])) {
+		} else if (p[i] == '{' && isdigit((unsigned char)p[i + 1])) {
 			lo = hi = strtol(p + i + 1, &end, 10);
 			if (*end == ',' && end[1] == '}')
 				hi = lo + 1;
@@ -544,7 +552,7 @@ translate_pattern(const char *p, size_t n, struct buf *out)
 		}
 		if (quantifier && i + 1 < n && p[i + 1] == '?')
 			i++;	/* lazy: a match exists just the same */
-		if (size[g] > MAX_PATTERN_COST || last > MAX_PATTERN_COST)
+		if (size[g] > MAX_PATTERN_SIZE || last > MAX_PATTERN_SIZE)
 			return -1;
 	}
 	return g == 0 ? size[0] + 1 : -1;
@@ -573,7 +581,7 @@ pattern_matches(struct check *c, jv pattern, jv str)
 		goto out;
 	m[0].rm_so = 0;
 	m[0].rm_eo = jv_string_length_bytes(jv_copy(str));
-	if (!spend(c, 1 + size * (m[0].rm_eo + 1) / 1000))
+	if (!spend(c, 1 + size * ((long)m[0].rm_eo + 1) / 1000))
 		goto out;
 	if (c->utf8 != (locale_t)0)
 		saved = uselocale(c->utf8);
@@ -776,7 +784,8 @@ check_object(struct check *c, jv schema, jv inst)
 			continue;
 		}
 		s = shown(key);
-		violation(c, "missing required property %s", jv_string_value(s));
+		violation(c, "missing required property %s",
+		    jv_string_value(s));
 		jv_free(s);
 	}
 	keys = jv_keys(jv_copy(inst));
@@ -902,7 +911,8 @@ check_combinators(struct check *c, jv schema, jv inst)
 	} else if (jv_is_valid(not) &&
 	    jv_array_length(check_apart(c, not, inst)) == 0) {
 		s = shown(jv_copy(not));
-		violation(c, "must not match the schema %s", jv_string_value(s));
+		violation(c, "must not match the schema %s",
+		    jv_string_value(s));
 		jv_free(s);
 	}
 	jv_free(not);

@@ -11,8 +11,8 @@
  * JSON Pointer ("/units", "/items/2/name", "/" for the root). An empty
  * array means valid. Unknown keywords are ignored; a malformed keyword
  * that applies to the value is reported as "PATH: the schema's KEYWORD
- * is invalid". Nesting and
- * total work are bounded, so no schema or instance can crash or hang it. */
+ * is invalid". Nesting and total work are bounded, so no schema or
+ * instance can crash or hang it. */
 jv schema_check(jv schema, jv instance);
 
 #endif

@@ -181,11 +181,3 @@ local_setup() {
 	[[ $stderr != *verysecret* ]]
 	! grep -q verysecret mock.log
 }
-
-@test "a request asking for a stream is refused before sending: exit 3" {
-	start_mock -e '{content: "ok"}'
-	run --separate-stderr llm-request -u "$MOCK_URL" <<<'{"model":"m","messages":[],"stream":true}'
-	assert_failure 3
-	[[ $stderr == *'"stream": true is not supported'* ]]
-	[ ! -s mock.log ]
-}

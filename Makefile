@@ -33,7 +33,8 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
               tools.d/sample-data/orders.json
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
-       man/man1/llm-mock.1
+       man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
+       man/man1/llm-guard-json.1
 MAN7 = man/man7/llm-tools.7
 
 all: $(PROGS) $(TOOLS_C)
@@ -69,6 +70,23 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/run
 
+# The suite against ASan/UBSan builds, and under valgrind: any report fails.
+check-asan: deps
+	@sh tests/check-memory asan
+
+check-valgrind: deps
+	@sh tests/check-memory valgrind
+
+# Each fuzz harness under libFuzzer for FUZZ_TIME seconds (make check only
+# replays their corpora).
+FUZZ_TIME = 60
+fuzz: deps
+	@sh tests/fuzz/run fuzz $(FUZZ_TIME)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/run
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo/run
@@ -91,5 +109,7 @@ uninstall:
 
 clean:
 	rm -f $(PROGS) $(TOOLS_C) lib/*.o lib/libllm.a
+	rm -rf build
 
-.PHONY: all deps check demo install uninstall clean
+.PHONY: all deps check check-asan check-valgrind fuzz bench demo install \
+	uninstall clean

@@ -457,13 +457,14 @@ log_request(const struct request *req, int n, jv body)
 {
 	static const char *secret[] = {"authorization", "proxy-authorization",
 	    "api-key", "x-api-key"};
-	jv headers = jv_copy(req->headers), entry;
+	jv headers, entry;
 	const char *s;
 	char *line;
 	size_t i;
 
 	if (log_fd < 0)
 		return;
+	headers = jv_copy(req->headers);
 	for (i = 0; i < sizeof secret / sizeof *secret; i++)
 		if ((s = json_get_str(headers, secret[i])) != NULL)
 			headers = jv_object_set(headers, jv_string(secret[i]),

@@ -38,7 +38,7 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-q] [-m MODEL] [-u BASE_URL] [-t SECONDS] "
 	    "[-r RETRIES] [-H HEADER]...\n"
 	    "                   [-c SECONDS] [-i SECONDS] [-M BYTES] "
-	    "[-S [--show]] [FILE]\n", progname);
+	    "[-S [-s]] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Send a Chat Completions request and write the response.\n"
 		    "  -m, --model MODEL          the model (default: the request's,\n"
@@ -52,7 +52,7 @@ usage(FILE *f)
 		    "  -H, --header 'NAME: VALUE' add a header (repeatable)\n"
 		    "  -M, --max-response BYTES   refuse larger responses (64 MiB)\n"
 		    "  -S, --stream               stream the response; write it whole\n"
-		    "      --show                 show the text on stderr as it comes\n"
+		    "  -s, --show                 show the text on stderr as it comes\n"
 		    "                             (the default when stderr is a terminal)\n"
 		    "  -q, --quiet                do not report retries\n"
 		    "Exit 4 when the API refuses, 5 on network or server failure.\n", f);
@@ -104,14 +104,15 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Show streamed text as it arrives, unbuffered. */
+/* Show streamed text as it arrives, unbuffered; *ctx remembers its last
+ * character, so that the shown text can end its line. */
 static void
 show_text(void *ctx, int choice, const char *text, size_t len)
 {
-	(void)ctx;
-	if (choice == 0) {
+	if (choice == 0 && len > 0) {
 		fwrite(text, 1, len, stderr);
 		fflush(stderr);
+		*(char *)ctx = text[len - 1];
 	}
 }
 
@@ -613,6 +614,7 @@ main(int argc, char *argv[])
 	char *url = NULL, *payload = NULL, *msg;
 	long retries = DEFAULT_RETRIES, n;
 	int c, ret = 0, attempt, quiet = 0, retryable, stream = 0, show = -1;
+	char shown_last = '\n';
 	jv stream_flag;
 	jv body;
 
@@ -727,7 +729,9 @@ main(int argc, char *argv[])
 				sse_free(&reply.sse);
 				chat_stream_free(reply.chat);
 			}
-			reply.chat = chat_stream_new(show ? show_text : NULL, NULL);
+			shown_last = '\n';
+			reply.chat = chat_stream_new(show ? show_text : NULL,
+			    &shown_last);
 			sse_init(&reply.sse, SSE_EVENT_MAX, chat_stream_event,
 			    reply.chat);
 		}
@@ -796,6 +800,8 @@ main(int argc, char *argv[])
 		}
 	}
 	if (reply.streaming) {
+		if (shown_last != '\n')
+			fputc('\n', stderr);
 		json_write_stdout(chat_stream_result(reply.chat));
 	} else {
 		/* The body as the server sent it: numbers keep every digit. */

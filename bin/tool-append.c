@@ -96,57 +96,12 @@ read_results(void)
 	return results;
 }
 
-/* Append the results to messages in call order; exit 3 when the ids of
- * calls and results do not match one to one. */
-static jv
-append_in_call_order(jv messages, jv calls, jv results)
-{
-	int ncalls = jv_array_length(jv_copy(calls));
-	int nres = jv_array_length(jv_copy(results));
-	char *used = xmalloc((size_t)nres + 1);
-	int i, j;
-
-	memset(used, 0, (size_t)nres + 1);
-	for (i = 0; i < ncalls; i++) {
-		jv call = jv_array_get(jv_copy(calls), i);
-		const char *id = json_get_str(call, "id");
-		int found = -1;
-
-		for (j = 0; j < nres; j++) {
-			jv r = jv_array_get(jv_copy(results), j);
-			if (strcmp(json_get_str(r, "tool_call_id"), id) == 0) {
-				if (found >= 0)
-					die(EXIT_INPUT, "tool call %s has more "
-					    "than one result", id);
-				found = j;
-			}
-			jv_free(r);
-		}
-		if (found < 0)
-			die(EXIT_INPUT, "tool call %s has no result; the API "
-			    "rejects a conversation without one", id);
-		used[found] = 1;
-		messages = jv_array_append(messages,
-		    jv_array_get(jv_copy(results), found));
-		jv_free(call);
-	}
-	for (j = 0; j < nres; j++) {
-		if (!used[j]) {
-			jv r = jv_array_get(jv_copy(results), j);
-			die(EXIT_INPUT, "result for %s answers no tool call of "
-			    "the response", json_get_str(r, "tool_call_id"));
-		}
-	}
-	free(used);
-	return messages;
-}
-
 int
 main(int argc, char *argv[])
 {
 	const char *user_text = NULL;
 	jv choice = jv_invalid();
-	jv request, response, message, calls, results, messages;
+	jv request, response, message, calls, results, messages, ordered;
 	int c;
 
 	set_progname(argv[0]);
@@ -195,9 +150,12 @@ main(int argc, char *argv[])
 		    json_invalid_message(calls));
 	results = read_results();
 
+	ordered = results_in_call_order(calls, results);
+	if (!jv_is_valid(ordered))
+		die(EXIT_INPUT, "%s", json_invalid_message(ordered));
 	messages = jv_array_append(messages,
 	    assistant_message_for_request(message, jv_copy(calls)));
-	messages = append_in_call_order(messages, calls, results);
+	messages = jv_array_concat(messages, ordered);
 	if (user_text != NULL)
 		messages = jv_array_append(messages, JV_OBJECT(
 		    jv_string("role"), jv_string("user"),
@@ -208,6 +166,7 @@ main(int argc, char *argv[])
 	json_write_stdout(request);
 	jv_free(calls);
 	jv_free(results);
+	jv_free(message);
 	jv_free(response);
 	finish_stdout();
 	return 0;

@@ -431,13 +431,24 @@ ask(struct gate *g, const struct job *job)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
-/* Why the user's policy keeps a call from running, or jv_invalid(). */
+/* Why the user's lists keep a call from running, or jv_invalid(). */
 static jv
-gate_call(struct gate *g, const struct job *job)
+gate_lists(struct gate *g, const struct job *job)
 {
 	if (listed(g->deny, job->name))
 		return jv_string_fmt("declined by the user: %s is a denied "
 		    "tool", job->name);
+	if (g->allow != NULL && !g->confirm && !listed(g->allow, job->name))
+		return jv_string_fmt("declined by the user: %s is not an "
+		    "allowed tool", job->name);
+	return jv_invalid();
+}
+
+/* Why a dry run or the user's answer keeps a call from running, or
+ * jv_invalid(). */
+static jv
+gate_ask(struct gate *g, const struct job *job)
+{
 	if (g->dry_run) {
 		char *shown = printable_arguments(job->input);
 		warnx("dry run: would run %s %s", job->path, shown);
@@ -451,24 +462,33 @@ gate_call(struct gate *g, const struct job *job)
 		return ask(g, job) ? jv_invalid() : jv_string_fmt(
 		    "declined by the user: the call to %s was not run",
 		    job->name);
-	if (g->allow != NULL)
-		return jv_string_fmt("declined by the user: %s is not an "
-		    "allowed tool", job->name);
 	return jv_invalid();
 }
 
 /* The schemas of the tools called so far (name -> parameters). */
 static jv schema_cache;
 
-/* The violations of args (borrowed) against name's parameters schema:
+/* The violations of arguments (text) against name's parameters schema:
  * a string for the model, or jv_invalid() when they conform or the tool
- * has no schema. */
+ * has no schema. With may_exec 0, a tool without a sidecar is not run
+ * with --schema, and goes unchecked. */
 static jv
-check_schema(const char *dir, const char *name, jv args)
+check_schema(const char *dir, const char *name, const char *text,
+    int may_exec)
 {
-	jv params, problems, msg;
+	jv params, problems, msg, args;
 	int i, n;
 
+	if (!may_exec && !jv_object_has(jv_copy(schema_cache),
+	    jv_string(name))) {
+		char *sidecar = xmalloc(strlen(dir) + strlen(name) + 7);
+		struct stat st;
+		int has = (sprintf(sidecar, "%s/%s.json", dir, name),
+		    stat(sidecar, &st) == 0);
+		free(sidecar);
+		if (!has)
+			return jv_invalid();
+	}
 	if (!jv_object_has(jv_copy(schema_cache), jv_string(name))) {
 		jv fn = tool_schema(dir, name);
 		if (jv_is_valid(fn))
@@ -486,7 +506,9 @@ check_schema(const char *dir, const char *name, jv args)
 		jv_free(params);
 		return jv_invalid();
 	}
+	args = json_parse(text, strlen(text));
 	problems = schema_check(params, args);
+	jv_free(args);
 	jv_free(params);
 	n = jv_array_length(jv_copy(problems));
 	if (n == 0) {
@@ -555,8 +577,6 @@ check_call(struct job *job, jv call, const char *dir)
 	} else if (jv_get_kind(parsed) != JV_KIND_OBJECT) {
 		problem = jv_string_fmt("the arguments must be a JSON object "
 		    "(got %s)", json_kind_name(parsed));
-	} else {
-		problem = check_schema(dir, job->name, parsed);
 	}
 	jv_free(parsed);
 	if (jv_is_valid(problem)) {
@@ -743,7 +763,7 @@ main(int argc, char *argv[])
 	const char *journal_path = NULL;
 	struct journal journal = {0};
 	char *abs_dir = NULL;
-	const char **pass_env;
+	static const char *pass_env[65];
 	struct gate gate = {0};
 	struct job *jobs;
 	jv calls, results, *early;
@@ -754,7 +774,6 @@ main(int argc, char *argv[])
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	jobs_default_policy(&policy);
-	pass_env = xmalloc((size_t)argc * sizeof *pass_env);
 	while ((c = getopt_long(argc, argv, "d:t:j:o:L:e:s:ca:x:nJ:vlhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -788,6 +807,8 @@ main(int argc, char *argv[])
 			if (!valid_env_name(optarg))
 				die(EXIT_USAGE, "-e: not a variable name: %s",
 				    optarg);
+			if (npass == 64)
+				die(EXIT_USAGE, "-e: at most 64 variables");
 			pass_env[npass++] = optarg;
 			break;
 		case 's':
@@ -878,9 +899,16 @@ main(int argc, char *argv[])
 			    "not run again, so that no call runs twice"));
 			jobs[i].name = "?";
 		} else {
+			/* The cheap checks and the user's lists first: a
+			 * denied tool is not even asked for its schema. */
 			early[i] = check_call(&jobs[i], call, dir);
 			if (!jv_is_valid(early[i]))
-				early[i] = gate_call(&gate, &jobs[i]);
+				early[i] = gate_lists(&gate, &jobs[i]);
+			if (!jv_is_valid(early[i]))
+				early[i] = check_schema(dir, jobs[i].name,
+				    jobs[i].input, !gate.dry_run);
+			if (!jv_is_valid(early[i]))
+				early[i] = gate_ask(&gate, &jobs[i]);
 			if (jv_is_valid(early[i]))
 				early[i] = error_content(early[i]);
 		}
@@ -905,7 +933,6 @@ main(int argc, char *argv[])
 	json_write_stdout(results);
 	free(jobs);
 	free(early);
-	free(pass_env);
 	if (policy.sandbox != NULL) {
 		free(policy.sandbox[0]);
 		free(policy.sandbox);

@@ -198,7 +198,8 @@ static void
 exec_child(const struct job *job, const struct job_policy *p, int in,
     int out, int err, int report)
 {
-	char **argv = job_argv(job, p);
+	/* Everything allocated before the limits: none may fail after. */
+	char **argv = job_argv(job, p), **env = tool_environment(job, p);
 	sigset_t none;
 	int code, i;
 
@@ -218,10 +219,10 @@ exec_child(const struct job *job, const struct job_policy *p, int in,
 		close_range(3, (unsigned)report - 1, 0);
 		close_range((unsigned)report + 1, ~0U, 0);
 		if (p->sandbox != NULL && strchr(argv[0], '/') == NULL) {
-			environ = tool_environment(job, p);
+			environ = env;
 			execvp(argv[0], argv);
 		} else {
-			execve(argv[0], argv, tool_environment(job, p));
+			execve(argv[0], argv, env);
 		}
 	}
 	code = errno;

@@ -234,8 +234,8 @@ error_from_payload(struct chat_stream *cs, jv v, const char *data, size_t len)
 	jv_free(err);
 }
 
-/* A delta's index in [0, max): 0 when absent or null (fallback), -1 when
- * it is no whole number in range. */
+/* o.index in [0, max); fallback when it is absent or null, -1 when it is
+ * no whole number in range. */
 static long
 delta_index(jv o, long max, long fallback)
 {

@@ -22,11 +22,16 @@
  * index whose call already has a different id starts a new call too (old
  * Ollama numbered every parallel call 0).  The first non-empty id,
  * created, model, system_fingerprint and service_tier are kept, and the
- * last non-null usage.  "[DONE]" ends the stream.  An event of type
- * "error", a payload holding "error", or a payload that is not a JSON
- * object is a stream error.  At most CHAT_STREAM_MAX_CHOICES choices and
+ * last non-null usage; logprobs are dropped.  "[DONE]" ends the stream;
+ * empty data is a keep-alive.  An event of type "error", a payload with
+ * an "error" other than null or false (or "object":"error"), or one not a JSON
+ * object is a stream error, whose message is error.message, error,
+ * message or the payload, cut short and with control characters made
+ * spaces.  At most CHAT_STREAM_MAX_CHOICES choices and
  * CHAT_STREAM_MAX_CALLS tool calls per choice; an index out of range, or
- * not a whole number, is an error too.
+ * not a whole number, is an error too.  Where openai-node would throw
+ * (no role, a call without id or type), role "assistant", id "" and type
+ * "function" stand in.
  *
  *	cs = chat_stream_new(show_text, NULL);
  *	sse_init(&dec, SSE_EVENT_MAX, chat_stream_event, cs);

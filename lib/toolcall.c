@@ -256,3 +256,67 @@ tool_choice_value(const char *text)
 	    jv_string("function"), JV_OBJECT(jv_string("name"),
 	    jv_string(text)));
 }
+
+jv
+results_in_call_order(jv calls, jv results)
+{
+	int ncalls, nres, i, j;
+	char *used;
+	jv out = jv_array(), err = jv_invalid();
+
+	if (jv_get_kind(calls) != JV_KIND_ARRAY ||
+	    jv_get_kind(results) != JV_KIND_ARRAY) {
+		jv_free(out);
+		return jv_invalid_with_msg(jv_string("calls and results must "
+		    "be arrays"));
+	}
+	ncalls = jv_array_length(jv_copy(calls));
+	nres = jv_array_length(jv_copy(results));
+	used = xmalloc((size_t)nres + 1);
+
+	memset(used, 0, (size_t)nres + 1);
+	for (i = 0; i < ncalls && jv_is_valid(out); i++) {
+		jv call = jv_array_get(jv_copy(calls), i);
+		const char *id = json_get_str(call, "id");
+		int found = -1;
+
+		for (j = 0; j < nres && id != NULL; j++) {
+			jv r = jv_array_get(jv_copy(results), j);
+			const char *rid = json_get_str(r, "tool_call_id");
+			if (rid != NULL && strcmp(rid, id) == 0) {
+				if (found >= 0 && !jv_is_valid(err))
+					err = jv_string_fmt("tool call %s has more "
+					    "than one result", id);
+				found = j;
+			}
+			jv_free(r);
+		}
+		if (found < 0 && !jv_is_valid(err))
+			err = jv_string_fmt("tool call %s has no result; the "
+			    "API rejects a conversation without one",
+			    id != NULL ? id : "(without an id)");
+		if (jv_is_valid(err)) {
+			jv_free(out);
+			out = jv_invalid_with_msg(err);
+			err = jv_invalid();
+		} else {
+			used[found] = 1;
+			out = jv_array_append(out,
+			    jv_array_get(jv_copy(results), found));
+		}
+		jv_free(call);
+	}
+	for (j = 0; j < nres && jv_is_valid(out); j++) {
+		if (!used[j]) {
+			jv r = jv_array_get(jv_copy(results), j);
+			const char *rid = json_get_str(r, "tool_call_id");
+			jv_free(out);
+			out = jv_invalid_with_msg(jv_string_fmt("result for %s "
+			    "answers no tool call of the response",
+			    rid != NULL ? rid : "(without an id)"));
+			jv_free(r);
+		}
+	}
+	free(used);
+	return out;
+}

@@ -21,6 +21,11 @@ jv normalize_tool_calls(jv response, jv message);
  * refusal when a string, and calls when there are any. calls consumed. */
 jv assistant_message_for_request(jv message, jv calls);
 
+/* The results (tool messages) in the order of calls, both borrowed: an
+ * invalid value with a message when a call has no result or more than
+ * one, or a result answers no call, as the API would reject that. */
+jv results_in_call_order(jv calls, jv results);
+
 /* The tool_choice value for auto, none, required or a function name;
  * jv_invalid() when text is none of them. */
 jv tool_choice_value(const char *text);

@@ -28,6 +28,10 @@ need bats-support test -d /usr/lib/bats/bats-support
 need mandoc have mandoc
 need shellcheck have shellcheck
 need bubblewrap have bwrap
+need parallel have parallel
+need valgrind have valgrind
+need clang have clang
+need libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a || ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' 
 need python3-jsonschema /usr/bin/python3 -c 'import jsonschema'
 need python3-yaml /usr/bin/python3 -c 'import yaml'
 

@@ -7,8 +7,11 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-PATH="$ROOT/bin:$PATH"
+# The programs under test: bin/, or a sanitizer or valgrind build of them.
+PATH="${LLM_TEST_BIN:-$ROOT/bin}:$PATH"
 export PATH
+# Time bounds stretch by this factor under sanitizers and valgrind.
+TIME_FACTOR=${LLM_TEST_TIME_FACTOR:-1}
 MOCK_PID=
 
 setup() {
@@ -25,14 +28,17 @@ teardown() {
 }
 
 # start_mock ARGS...: run llm-mock with ARGS on a free port, logging to
-# $TMP/mock.log; sets MOCK_PORT and MOCK_URL (the /v1 base URL).
+# $TMP/mock.log; sets MOCK_PORT and MOCK_URL (the /v1 base URL). The
+# server is $MOCK_BIN, else $LLM_TEST_MOCK (a plain build while the
+# programs under test run under valgrind), else llm-mock.
 start_mock() {
 	rm -f "$TMP/mock.port"
-	llm-mock -p 0 -P "$TMP/mock.port" -l "$TMP/mock.log" "$@" \
+	"${MOCK_BIN:-${LLM_TEST_MOCK:-llm-mock}}" -p 0 -P "$TMP/mock.port" \
+		-l "$TMP/mock.log" "$@" \
 		>/dev/null 2>"$TMP/mock.err" 3>&- &
 	MOCK_PID=$!
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 $((200 * TIME_FACTOR))); do
 		[ -s "$TMP/mock.port" ] && break
 		if ! kill -0 "$MOCK_PID" 2>/dev/null; then
 			cat "$TMP/mock.err" >&2

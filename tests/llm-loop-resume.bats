@@ -106,7 +106,7 @@ local_setup() {
 	status=0
 	wait "$pid" || status=$?
 	assert_equal "$status" 130
-	[ $((SECONDS - start)) -lt 5 ]
+	[ $((SECONDS - start)) -lt $((5 * TIME_FACTOR)) ]
 	run cat err
 	assert_output --partial 'interrupted'
 	assert_output --regexp 'continue it with: llm-loop --resume /.*llm-loop\.'

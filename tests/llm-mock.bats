@@ -2,6 +2,9 @@
 # llm-mock: the loopback Chat Completions server, driven with curl.
 
 load helper
+
+# The server itself is under test here, in whatever build is tested.
+MOCK_BIN=llm-mock
 bats_require_minimum_version 1.5.0
 
 # chat BODY [CURL-ARGS...]: POST BODY to the chat path; the answer's
@@ -368,7 +371,7 @@ now_ms() {
 	run chat '{}'
 	t1=$(now_ms)
 	[ "$(jq -r '.choices[0].message.content' "$TMP/b")" = fast ]
-	[ $((t1 - t0)) -lt 1000 ]
+	[ $((t1 - t0)) -lt $((1000 * TIME_FACTOR)) ]
 	wait "$slow"
 	t1=$(now_ms)
 	[ $((t1 - t0)) -ge 1200 ]
@@ -475,7 +478,7 @@ now_ms() {
 	wait "$client" || rc=$?
 	t1=$(now_ms)
 	[ "$rc" -eq 52 ]
-	[ $((t1 - t0)) -lt 2000 ]
+	[ $((t1 - t0)) -lt $((2000 * TIME_FACTOR)) ]
 	[ -z "$(pgrep -f "llm-mock.*delay_ms: 20000" || true)" ]
 }
 
@@ -530,7 +533,7 @@ now_ms() {
 	assert_success
 	[ -z "$output" ]
 	[ $((t1 - t0)) -ge 9500 ]
-	[ $((t1 - t0)) -lt 13000 ]
+	[ $((t1 - t0)) -lt $((13000 * TIME_FACTOR)) ]
 	run chat '{}'
 	assert_output 200
 }

@@ -134,7 +134,7 @@ waits() { sed -n 's/.*retrying in \([0-9.]*\) s.*/\1/p' <<<"$stderr"; }
 	assert_failure 5
 	assert_output ''
 	[[ $stderr == *"the server stopped sending"* ]]
-	[ $((SECONDS - start)) -lt 3 ]
+	[ $((SECONDS - start)) -lt $((3 * TIME_FACTOR)) ]
 }
 
 @test "-H adds headers; an explicit Authorization replaces the key's" {

@@ -190,7 +190,7 @@ CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choic
 	run --separate-stderr llm-request -S -i 0.5 -u "$MOCK_URL" req.json
 	assert_failure 5
 	[[ $stderr == *"the server stopped sending"* ]]
-	[ $((SECONDS - start)) -lt 3 ]
+	[ $((SECONDS - start)) -lt $((3 * TIME_FACTOR)) ]
 }
 
 @test "an error status to a stream request shows the error body" {

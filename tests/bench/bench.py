@@ -1,0 +1,265 @@
+"""The benchmark of make bench: every figure the README quotes, measured
+with repeated runs against llm-mock on loopback, min and median.
+
+  1. each filter on a small document and on a 10 MB conversation
+     (1,000+ messages): time and peak RSS;
+  2. llm-request against curl posting the same body to the same server;
+  3. a two-turn llm-loop with one tool call against its bare parts (two
+     curl POSTs and one tool process): the loop's own cost per turn;
+  4. tool-run with 8 parallel calls of a 0.5 s tool;
+  5. streaming: reassembly throughput and time to the first text byte.
+
+usage: tests/bench/run [-n RUNS]
+"""
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+RUNS = int(sys.argv[sys.argv.index("-n") + 1]) if "-n" in sys.argv else 30
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORK = tempfile.mkdtemp(prefix="llm-bench.")
+rows = []
+
+
+def run_once(argv, stdin=None):
+    """Wall seconds and peak RSS (KiB) of one run of argv."""
+    inp = open(stdin, "rb") if stdin else subprocess.DEVNULL
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdin=inp, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, cwd=WORK)
+    _, status, usage = os.wait4(p.pid, 0)
+    t1 = time.perf_counter()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if stdin:
+        inp.close()
+    if p.returncode not in (0, 1):
+        sys.exit("bench: %s failed with %d" % (" ".join(argv), p.returncode))
+    return t1 - t0, usage.ru_maxrss
+
+
+def measure(argv, stdin=None, runs=RUNS):
+    for _ in range(3):
+        run_once(argv, stdin)
+    times, rss = [], 0
+    for _ in range(runs):
+        t, r = run_once(argv, stdin)
+        times.append(t)
+        rss = max(rss, r)
+    return min(times), statistics.median(times), rss
+
+
+def row(name, mn, med, extra=""):
+    rows.append((name, "%.2f" % (mn * 1000), "%.2f" % (med * 1000), extra))
+
+
+def section(title):
+    rows.append((title, None, None, None))
+
+
+def write(name, obj):
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        json.dump(obj, f)
+    return path
+
+
+mocks = [0]
+
+
+def start_mock(*args):
+    mocks[0] += 1
+    port_file = os.path.join(WORK, "port.%d" % mocks[0])
+    p = subprocess.Popen(["llm-mock", "-p", "0", "-P", port_file] + list(args),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
+            break
+        time.sleep(0.01)
+    with open(port_file) as f:
+        return p, "http://127.0.0.1:%s/v1" % f.read().strip()
+
+
+def main():
+    os.makedirs(os.path.join(WORK, "tools.d"))
+    for f in ("add", "add.json"):
+        shutil.copy(os.path.join(ROOT, "tools.d", f), os.path.join(WORK, "tools.d"))
+    tools = json.loads(subprocess.check_output(
+        ["tool-run", "-d", os.path.join(WORK, "tools.d"), "--list"]))
+    call = {"id": "call_1", "type": "function",
+            "function": {"name": "add", "arguments": "{\"a\":5,\"b\":4}"}}
+    small_req = write("small-req.json", {"model": "m", "tools": tools,
+        "messages": [{"role": "user", "content": "What is 5 + 4?"}]})
+    small_resp = write("small-resp.json", {"id": "c", "object": "chat.completion",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": None, "tool_calls": [call]}}]})
+    small_calls = write("small-calls.json", [call])
+    small_results = write("small-results.json", [
+        {"role": "tool", "tool_call_id": "call_1", "content": "9"}])
+    # A 10 MB conversation: 1,800 messages, 1,200 of them of 8.5 KB.
+    text = ("All work and no play makes a dull model. " * 200)[:8500]
+    msgs = []
+    for i in range(600):
+        cid = "call_%d" % i
+        msgs += [{"role": "user", "content": text},
+                 {"role": "assistant", "content": None, "tool_calls": [
+                     dict(call, id=cid)]},
+                 {"role": "tool", "tool_call_id": cid, "content": text}]
+    big_req = write("big-req.json", {"model": "m", "tools": tools, "messages": msgs})
+    big_resp = write("big-resp.json", {"id": "c", "object": "chat.completion",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": text * 1200,
+            "tool_calls": [call]}}]})
+    big_args = json.dumps({"a": 1, "b": 2, "pad": text * 1200})
+    big_calls = write("big-calls.json", [dict(call, function={
+        "name": "add_pad", "arguments": big_args})])
+    with open(os.path.join(WORK, "tools.d", "add_pad"), "w") as f:
+        f.write("#!/bin/sh\ncat >/dev/null\necho 3\n")
+    os.chmod(os.path.join(WORK, "tools.d", "add_pad"), 0o755)
+    big_size = os.path.getsize(big_req)
+
+    d = ["-d", os.path.join(WORK, "tools.d")]
+    cases = [
+        ("tool-extract", ["tool-extract", small_resp], None,
+         ["tool-extract", big_resp], None),
+        ("tool-append", ["tool-append", small_req, small_resp], small_results,
+         ["tool-append", big_req, small_resp], small_results),
+        ("llm-prompt -c", ["llm-prompt", "-c", small_req, "more"], None,
+         ["llm-prompt", "-c", big_req, "more"], None),
+        ("tool-run (add)", ["tool-run"] + d + [small_calls], None,
+         ["tool-run"] + d + [big_calls], None),
+    ]
+    print("machine: %s, %d cores, %s; %d runs each" % (
+        platform.processor() or platform.machine(), os.cpu_count(),
+        platform.platform(), RUNS))
+    section("1. filters: small document / %.1f MB conversation (%d messages)"
+            % (big_size / 1e6, len(msgs)))
+    t_floor = measure(["true"])
+    row("(process start: true)", t_floor[0], t_floor[1], "")
+    for name, small, sin, big, bin_ in cases:
+        s = measure(small, sin)
+        b = measure(big, bin_, runs=max(5, RUNS // 3))
+        inp = os.path.getsize(big[-1]) if big[-1].endswith(".json") else big_size
+        row(name + " small", s[0], s[1], "peak RSS %d KiB" % s[2])
+        row(name + " 10 MB", b[0], b[1], "peak RSS %.1f MB = %.1fx input" % (
+            b[2] / 1024, b[2] * 1024 / inp))
+
+    mock, url = start_mock("-e", "{content: \"ok\"}")
+    try:
+        section("2. llm-request against curl, same body, same server")
+        for label, body in (("small", small_req), ("10 MB", big_req)):
+            a = measure(["llm-request", "-u", url, body])
+            c = measure(["curl", "-s", "-o", "/dev/null", "-H",
+                         "Content-Type: application/json",
+                         "--data-binary", "@" + body, url + "/chat/completions"])
+            row("llm-request " + label, a[0], a[1], "")
+            row("curl " + label, c[0], c[1], "ratio of medians %.2f" % (a[1] / c[1]))
+    finally:
+        mock.terminate()
+        mock.wait()
+
+    section("3. a two-turn loop (one tool call) against its bare parts")
+    script = write("loop-script.json", [
+        {"tool_calls": [{"id": "call_1", "name": "add",
+                         "arguments": {"a": 5, "b": 4}}]},
+        {"content": "9"}] * (RUNS + 10))
+    mock, url = start_mock("-s", script)
+    try:
+        loop = measure(["llm-loop", "-q", "-u", url] + d + ["What is 5 + 4?"],
+                       runs=RUNS)
+    finally:
+        mock.terminate()
+        mock.wait()
+    mock, url = start_mock("-e", "{content: \"ok\"}")
+    try:
+        post = measure(["curl", "-s", "-o", "/dev/null", "-H",
+                        "Content-Type: application/json",
+                        "--data-binary", "@" + small_req, url + "/chat/completions"])
+        tool = measure([os.path.join(WORK, "tools.d", "add")],
+                       write("args.json", {"a": 5, "b": 4}))
+    finally:
+        mock.terminate()
+        mock.wait()
+    parts = 2 * post[1] + tool[1]
+    row("llm-loop, 2 turns", loop[0], loop[1], "")
+    row("2 curl POSTs + 1 tool", 2 * post[0] + tool[0], parts, "")
+    row("loop overhead per turn", (loop[0] - 2 * post[0] - tool[0]) / 2,
+        (loop[1] - parts) / 2, "")
+
+    section("4. tool-run: 8 parallel calls of a 0.5 s tool")
+    with open(os.path.join(WORK, "tools.d", "nap"), "w") as f:
+        f.write("#!/bin/sh\nsleep 0.5\necho rested\n")
+    os.chmod(os.path.join(WORK, "tools.d", "nap"), 0o755)
+    write("tools.d/nap.json", {"name": "nap", "parameters": {"type": "object"}})
+    naps = write("naps.json", [{"id": "n%d" % i, "type": "function",
+        "function": {"name": "nap", "arguments": "{}"}} for i in range(8)])
+    par = measure(["tool-run"] + d + [naps], runs=max(5, RUNS // 6))
+    row("tool-run 8 x 0.5 s", par[0], par[1], "%.0f ms over the slowest tool"
+        % ((par[1] - 0.5) * 1000))
+
+    section("5. streaming")
+    stream = os.path.join(WORK, "big.sse")
+    chunk = ('data: {"id":"x","object":"chat.completion.chunk","created":1,'
+             '"model":"m","choices":[{"index":0,"delta":{"content":"%s"},'
+             '"finish_reason":null}]}\n\n') % ("stream " * 8)
+    with open(stream, "w") as f:
+        n = 0
+        while n < 20_000_000:
+            f.write(chunk)
+            n += len(chunk)
+        f.write('data: {"id":"x","object":"chat.completion.chunk","choices":'
+                '[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
+    size = os.path.getsize(stream)
+    mock, url = start_mock("-e", '{sse_file: "%s"}' % stream)
+    try:
+        st = measure(["llm-request", "-S", "-M", str(1 << 30), "-u", url, small_req],
+                     runs=5)
+        cu = measure(["curl", "-s", "-N", "-o", "/dev/null", "--data-binary",
+                      "@" + small_req, url + "/chat/completions"], runs=5)
+    finally:
+        mock.terminate()
+        mock.wait()
+    row("llm-request -S, %.0f MB stream" % (size / 1e6), st[0], st[1],
+        "%.0f MB/s" % (size / 1e6 / st[1]))
+    row("curl, same stream", cu[0], cu[1], "%.0f MB/s" % (size / 1e6 / cu[1]))
+
+    # First byte: the mock holds the stream back 300 ms; both clients start
+    # at once, and we note when each first writes a byte.
+    mock, url = start_mock("-e", '{content: "first byte", delay_ms: 300, chunk_bytes: 64}')
+    lat = {"llm-request": [], "curl": []}
+    try:
+        for _ in range(max(5, RUNS // 3)):
+            for name, argv, which in (
+                    ("llm-request", ["llm-request", "-S", "-s", "-u", url, small_req], "stderr"),
+                    ("curl", ["curl", "-s", "-N", "--data-binary", "@" + small_req,
+                              url + "/chat/completions"], "stdout")):
+                t0 = time.perf_counter()
+                p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                getattr(p, which).read(1)
+                lat[name].append(time.perf_counter() - t0)
+                p.communicate()
+    finally:
+        mock.terminate()
+        mock.wait()
+    lr, lc = statistics.median(lat["llm-request"]), statistics.median(lat["curl"])
+    row("first text byte, llm-request", min(lat["llm-request"]), lr, "")
+    row("first body byte, curl", min(lat["curl"]), lc,
+        "difference of medians %.2f ms" % ((lr - lc) * 1000))
+
+    w = max(len(r[0]) for r in rows if r[1] is not None) + 2
+    print("\n%-*s  %9s  %9s" % (w, "", "min ms", "median ms"))
+    for r in rows:
+        if r[1] is None:
+            print(r[0])
+        else:
+            print("  %-*s  %9s  %9s  %s" % (w - 2, r[0], r[1], r[2], r[3]))
+    shutil.rmtree(WORK)
+
+
+main()

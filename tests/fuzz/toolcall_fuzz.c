@@ -1,0 +1,92 @@
+/*
+ * Fuzz harness for lib/toolcall.c as tool-extract and tool-append use it
+ * on a response from a remote server: finding the assistant message,
+ * normalizing its tool calls (ids, arguments, legacy function_call) and
+ * building the message that goes back. The calls must come out in the
+ * OpenAI shape with unique ids, whatever the input.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "json.h"
+#include "toolcall.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define HAVE_LSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_LSAN 1
+#endif
+#ifdef HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+/* libjq 1.6 loses a string on "Expected separator between values" (its
+ * jv_parse.c value() drops its argument): parse with leak checks off. */
+#define LEAKS_OFF() __lsan_disable()
+#define LEAKS_ON() __lsan_enable()
+#else
+#define LEAKS_OFF() ((void)0)
+#define LEAKS_ON() ((void)0)
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every call {id, type:"function", function:{name, arguments}} with a
+ * string id unique among them and arguments a string. */
+static void
+check_shape(jv calls)
+{
+	int i, j, n = jv_array_length(jv_copy(calls));
+
+	for (i = 0; i < n; i++) {
+		jv c = jv_array_get(jv_copy(calls), i);
+		jv fn = json_get(c, "function");
+		const char *id = json_get_str(c, "id");
+
+		if (id == NULL || *id == '\0' || json_get_str(fn, "name") == NULL ||
+		    json_get_str(fn, "arguments") == NULL)
+			abort();
+		for (j = 0; j < i; j++) {
+			jv d = jv_array_get(jv_copy(calls), j);
+			if (strcmp(json_get_str(d, "id"), id) == 0)
+				abort();
+			jv_free(d);
+		}
+		jv_free(fn);
+		jv_free(c);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = xmalloc(size + 1);
+	jv response, message, calls;
+
+	memcpy(text, data, size);
+	text[size] = '\0';
+	LEAKS_OFF();
+	response = json_parse(text, size);
+	LEAKS_ON();
+	free(text);
+	if (!jv_is_valid(response)) {
+		jv_free(response);
+		return 0;
+	}
+	message = response_message(response);
+	if (jv_is_valid(message)) {
+		calls = normalize_tool_calls(response, message);
+		if (jv_is_valid(calls)) {
+			check_shape(calls);
+			jv_free(assistant_message_for_request(message,
+			    jv_copy(calls)));
+		}
+		jv_free(calls);
+	}
+	jv_free(message);
+	jv_free(response);
+	return 0;
+}

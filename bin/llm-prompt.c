@@ -17,7 +17,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-N] [-m MODEL] [-s SYSTEM] [-T TOOLS] "
 	    "[-C CHOICE] [-c REQUEST]\n"
-	    "                  [PROMPT]\n", progname);
+	    "                  [-O FILE] [PROMPT]\n", progname);
 	if (f == stdout)
 		fputs("Write a Chat Completions request with PROMPT as its user message.\n"
 		    "  -m, --model MODEL       set the model\n"
@@ -25,11 +25,13 @@ usage(FILE *f)
 		    "  -T, --tools FILE        add the tools of FILE (tool-run --list)\n"
 		    "  -c, --continue REQUEST  continue REQUEST (- for stdin)\n"
 		    "  -C, --tool-choice CHOICE  auto, none, required or a function name\n"
-		    "  -N, --no-tools          offer no tools: remove tools and tool_choice\n", f);
+		    "  -N, --no-tools          offer no tools: remove tools and tool_choice\n"
+		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n", f);
 }
 
 static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
+	{"output", required_argument, NULL, 'O'},
 	{"system", required_argument, NULL, 's'},
 	{"tools", required_argument, NULL, 'T'},
 	{"continue", required_argument, NULL, 'c'},
@@ -127,13 +129,17 @@ main(int argc, char *argv[])
 	jv choice = jv_invalid(), has;
 	int no_tools = 0;
 	jv request, messages;
+	const char *output = NULL;
 	int c;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "m:s:T:c:C:NhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:T:c:C:NhVO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model = optarg;
+			break;
+		case 'O':
+			output = optarg;
 			break;
 		case 's':
 			system = optarg;
@@ -169,6 +175,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (output != NULL)
+		output_to(output);
 	if (cont != NULL) {
 		request = json_read_doc(cont, "request");
 		if (jv_get_kind(request) == JV_KIND_ARRAY)

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "jsonscan.h"
 #include "sse.h"
 
 #define DEFAULT_BASE_URL "https://api.openai.com/v1"
@@ -38,7 +40,7 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-q] [-m MODEL] [-u BASE_URL] [-t SECONDS] "
 	    "[-r RETRIES] [-H HEADER]...\n"
 	    "                   [-c SECONDS] [-i SECONDS] [-M BYTES] "
-	    "[-S [-s]] [FILE]\n", progname);
+	    "[-S [-s]] [-O FILE] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Send a Chat Completions request and write the response.\n"
 		    "  -m, --model MODEL          the model (default: the request's,\n"
@@ -55,11 +57,13 @@ usage(FILE *f)
 		    "  -s, --show                 show the text on stderr as it comes\n"
 		    "                             (the default when stderr is a terminal)\n"
 		    "  -q, --quiet                do not report retries\n"
+		    "  -O, --output FILE          write to FILE: all of it, or leave FILE be\n"
 		    "Exit 4 when the API refuses, 5 on network or server failure.\n", f);
 }
 
 static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
+	{"output", required_argument, NULL, 'O'},
 	{"base-url", required_argument, NULL, 'u'},
 	{"timeout", required_argument, NULL, 't'},
 	{"connect-timeout", required_argument, NULL, 'c'},
@@ -336,6 +340,93 @@ has_error_object(jv v)
 	return yes;
 }
 
+static jv prepare_body(jv body, const char *model);
+static jv ask_for_stream(jv body);
+
+/* The top-level keys of a request that decide how it is sent. */
+struct request_keys {
+	char messages, model, stream, stream_options;   /* value kinds */
+};
+
+static void
+on_request_key(void *ctx, const char *key, size_t len, char kind,
+    const char *value, size_t vlen)
+{
+	struct request_keys *k = ctx;
+
+	(void)value, (void)vlen;
+	if (len == 8 && memcmp(key, "messages", 8) == 0)
+		k->messages = kind;
+	else if (len == 5 && memcmp(key, "model", 5) == 0)
+		k->model = kind;
+	else if (len == 6 && memcmp(key, "stream", 6) == 0)
+		k->stream = kind;
+	else if (len == 14 && memcmp(key, "stream_options", 14) == 0)
+		k->stream_options = kind;
+}
+
+/* The body to send for the request text in b, settling its model and,
+ * with *stream (or "stream": true in it), asking for a stream with its
+ * usage. A large conversation is not parsed: a validating scan finds its
+ * keys, and what is missing is written in front of them. Exits 3 on
+ * input that is not a JSON object with a messages array. */
+static char *
+request_payload(struct buf *b, const char *model, int *stream)
+{
+	struct request_keys k = {0};
+	struct buf out = {0};
+	size_t at = 0, i;
+	jv body, quoted;
+	char *payload;
+
+	if (json_scan(b->data, b->len, on_request_key, &k, &at) != 0) {
+		/* libjq says it better; the scan is the stricter judge. */
+		body = json_parse(b->data, b->len);
+		if (!jv_is_valid(body))
+			die(EXIT_INPUT, "request: not a JSON document: %s",
+			    json_invalid_message(body));
+		die(EXIT_INPUT, "request: not strict JSON at byte %zu", at);
+	}
+	i = strspn(b->data, " \t\r\n");
+	if (b->data[i] != '{')
+		die(EXIT_INPUT, "request: not an object");
+	if (k.messages != '[')
+		die(EXIT_INPUT, "request: no messages array");
+	if (k.stream == 't')
+		*stream = 1;
+	if (model == NULL && k.model != '"') {
+		model = getenv("LLM_MODEL");
+		if (model == NULL || *model == '\0')
+			model = DEFAULT_MODEL;
+	}
+	if ((model != NULL && k.model != 0) ||
+	    (*stream && (k.stream_options != 0 || (k.stream != 0 &&
+	    k.stream != 't')))) {
+		/* Keys to replace or merge: the slow, sure way. */
+		body = prepare_body(json_parse(b->data, b->len), model);
+		if (*stream)
+			body = ask_for_stream(body);
+		return json_dump(body);
+	}
+	/* Keys to add: in front of the others, the rest byte for byte. */
+	buf_append_str(&out, "{");
+	if (model != NULL) {
+		quoted = jv_dump_string(jv_string(model), 0);
+		buf_append_str(&out, "\"model\":");
+		buf_append_str(&out, jv_string_value(quoted));
+		buf_append_str(&out, ",");
+		jv_free(quoted);
+	}
+	if (*stream && k.stream == 0)
+		buf_append_str(&out, "\"stream\":true,");
+	if (*stream)
+		buf_append_str(&out, "\"stream_options\":"
+		    "{\"include_usage\":true},");
+	buf_append(&out, b->data + i + 1, b->len - i - 1);
+	payload = out.data;
+	return payload;
+}
+
 /* Check the request and settle its model. Exits 3 on a bad shape. */
 static jv
 prepare_body(jv body, const char *model)
@@ -357,6 +448,26 @@ prepare_body(jv body, const char *model)
 	if (model != NULL)
 		body = jv_object_set(body, jv_string("model"), jv_string(model));
 	return body;
+}
+
+/* The request text of path, or of stdin: exits 3 when unreadable. */
+static void
+read_request(const char *path, struct buf *b)
+{
+	int fd = STDIN_FILENO, rc;
+
+	if (path != NULL && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		die(EXIT_INPUT, "%s: %s", path, strerror(errno));
+	rc = read_fd_all(fd, b, JSON_INPUT_MAX);
+	if (rc != 0)
+		die(EXIT_INPUT, "%s: %s", path ? path : "standard input",
+		    rc == -2 ? "too large" : strerror(errno));
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (b->len == strspn(b->data, " \t\r\n"))
+		die(EXIT_INPUT, "request (%s): empty input",
+		    path ? path : "standard input");
 }
 
 /* Does the user's -H list set header name (case-insensitive)? */
@@ -613,18 +724,21 @@ main(int argc, char *argv[])
 	CURLcode rc;
 	char *url = NULL, *payload = NULL, *msg;
 	long retries = DEFAULT_RETRIES, n;
+	const char *output = NULL;
 	int c, ret = 0, attempt, quiet = 0, retryable, stream = 0, show = -1;
 	char shown_last = '\n';
-	jv stream_flag;
-	jv body;
+	struct buf input = {0};
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshV", longopts,
+	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshVO:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model = optarg;
+			break;
+		case 'O':
+			output = optarg;
 			break;
 		case 'u':
 			base = optarg;
@@ -695,16 +809,13 @@ main(int argc, char *argv[])
 		die(EXIT_USAGE, "base URL must start with http:// or https://: %s",
 		    base);
 
-	body = prepare_body(json_read_doc(argv[optind], "request"), model);
-	stream_flag = json_get(body, "stream");
-	if (jv_get_kind(stream_flag) == JV_KIND_TRUE)
-		stream = 1;
-	jv_free(stream_flag);
-	if (stream)
-		body = ask_for_stream(body);
+	read_request(argv[optind], &input);
+	if (output != NULL)
+		output_to(output);
+	payload = request_payload(&input, model, &stream);
+	buf_free(&input);
 	if (show < 0)
 		show = stream && isatty(STDERR_FILENO);
-	payload = json_dump(body);
 	url = endpoint_url(base);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 

@@ -17,7 +17,7 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-u TEXT] [-C CHOICE] REQUEST RESPONSE\n",
+	fprintf(f, "usage: %s [-u TEXT] [-C CHOICE] [-O FILE] REQUEST RESPONSE\n",
 	    progname);
 	if (f == stdout)
 		fputs("Write the next request: REQUEST, the assistant message of RESPONSE\n"
@@ -25,11 +25,13 @@ usage(FILE *f)
 		    "  -u, --user TEXT          then append a user message\n"
 		    "  -C, --tool-choice CHOICE set tool_choice: auto, none, required\n"
 		    "                           or a function name\n"
+		    "  -O, --output FILE        write to FILE: all of it, or leave FILE be\n"
 		    "Exit 3 when a call has no result or a result answers no call.\n", f);
 }
 
 static const struct option longopts[] = {
 	{"user", required_argument, NULL, 'u'},
+	{"output", required_argument, NULL, 'O'},
 	{"tool-choice", required_argument, NULL, 'C'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -102,13 +104,17 @@ main(int argc, char *argv[])
 	const char *user_text = NULL;
 	jv choice = jv_invalid();
 	jv request, response, message, calls, results, messages, ordered;
+	const char *output = NULL;
 	int c;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "u:C:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:C:hVO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			user_text = optarg;
+			break;
+		case 'O':
+			output = optarg;
 			break;
 		case 'C':
 			jv_free(choice);
@@ -135,6 +141,8 @@ main(int argc, char *argv[])
 	if (strcmp(argv[optind], "-") == 0 || strcmp(argv[optind + 1], "-") == 0)
 		die(EXIT_USAGE, "REQUEST and RESPONSE must be files: "
 		    "standard input carries the results");
+	if (output != NULL)
+		output_to(output);
 	request = json_read_doc(argv[optind], "request");
 	response = json_read_doc(argv[optind + 1], "response");
 	messages = json_get(request, "messages");

@@ -15,15 +15,17 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-r] [FILE]\n", progname);
+	fprintf(f, "usage: %s [-r] [-O FILE] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Write the tool calls of a Chat Completions response as a JSON array.\n"
-		    "  -r, --reply    write the reply text instead\n"
+		    "  -r, --reply        write the reply text instead\n"
+		    "  -O, --output FILE  write to FILE: all of it, or leave FILE be\n"
 		    "Exit 0 with calls, 1 without (stdout []), 3 on bad input.\n", f);
 }
 
 static const struct option longopts[] = {
 	{"reply", no_argument, NULL, 'r'},
+	{"output", required_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -51,13 +53,17 @@ int
 main(int argc, char *argv[])
 {
 	jv response, message, calls;
+	const char *output = NULL;
 	int c, reply = 0, rc;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "rhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "rhVO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			reply = 1;
+			break;
+		case 'O':
+			output = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -74,6 +80,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (output != NULL)
+		output_to(output);
 	response = json_read_doc(argv[optind], "response");
 	message = response_message(response);
 	if (!jv_is_valid(message)) {

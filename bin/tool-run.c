@@ -40,8 +40,8 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-cnv] [-d DIR] [-t SECONDS] [-j JOBS] "
 	    "[-o BYTES] [-L LIMIT=VALUE]...\n"
 	    "                [-e NAME]... [-s SANDBOX] [-a NAMES] [-x NAMES] "
-	    "[-J JOURNAL] [FILE]\n"
-	    "       %s [-d DIR] -l\n", progname, progname);
+	    "[-J JOURNAL] [-O FILE] [FILE]\n"
+	    "       %s [-d DIR] [-O FILE] -l\n", progname, progname);
 	if (f == stdout)
 		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
 		    "their results as tool messages, in call order.\n"
@@ -61,11 +61,13 @@ usage(FILE *f)
 		    "  -J, --journal FILE      record each call as it starts and ends;\n"
 		    "                          calls already there are not run again\n"
 		    "  -v, --verbose           show each call and its result on stderr\n"
-		    "  -l, --list              write the tools array of DIR's tools\n", f);
+		    "  -l, --list              write the tools array of DIR's tools\n"
+		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n", f);
 }
 
 static const struct option longopts[] = {
 	{"dir", required_argument, NULL, 'd'},
+	{"output", required_argument, NULL, 'O'},
 	{"timeout", required_argument, NULL, 't'},
 	{"jobs", required_argument, NULL, 'j'},
 	{"max-output", required_argument, NULL, 'o'},
@@ -530,13 +532,20 @@ check_schema(const char *dir, const char *name, const char *text,
 static jv
 check_call(struct job *job, jv call, const char *dir)
 {
-	jv fn = json_get(call, "function"), args, parsed;
+	jv fn = json_get(call, "function"), args, parsed, name;
 	jv problem = jv_invalid();
+	int has_nul;
 
 	job->name = json_get_str(fn, "name");
 	args = json_get(fn, "arguments");
+	name = json_get(fn, "name");
+	has_nul = json_string_has_nul(name);
+	jv_free(name);
 	jv_free(fn);
-	if (job->name == NULL) {
+	if (has_nul) {
+		job->name = "?";
+		problem = jv_string("invalid tool name: it holds a NUL byte");
+	} else if (job->name == NULL) {
 		job->name = "?";
 		problem = jv_string("the call has no function name");
 	} else if (!valid_tool_name(job->name)) {
@@ -769,16 +778,20 @@ main(int argc, char *argv[])
 	jv calls, results, *early;
 	size_t i, n, npass = 0;
 	long num;
+	const char *output = NULL;
 	int c, list = 0;
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	jobs_default_policy(&policy);
-	while ((c = getopt_long(argc, argv, "d:t:j:o:L:e:s:ca:x:nJ:vlhV", longopts,
+	while ((c = getopt_long(argc, argv, "d:t:j:o:L:e:s:ca:x:nJ:vlhVO:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
+			break;
+		case 'O':
+			output = optarg;
 			break;
 		case 't':
 			if (parse_seconds(optarg, &policy.timeout) != 0 ||
@@ -852,6 +865,8 @@ main(int argc, char *argv[])
 	}
 	pass_env[npass] = NULL;
 	policy.pass_env = pass_env;
+	if (output != NULL)
+		output_to(output);
 	dir = find_tools_dir(dir);
 	if (sandbox != NULL && strcmp(sandbox, "none") != 0 && *sandbox != '\0') {
 		/* The wrapper may start elsewhere: name the tools by full path. */

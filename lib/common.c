@@ -6,9 +6,21 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
+
+/* The umask, read without changing it for long. */
+static mode_t
+current_umask(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return m;
+}
 
 const char *progname = "llm-tools";
 
@@ -202,10 +214,48 @@ valid_tool_name(const char *s)
 	return n >= 1;
 }
 
+static char *output_path, *output_tmp;
+
+static void
+remove_output_tmp(void)
+{
+	if (output_tmp != NULL)
+		unlink(output_tmp);
+}
+
+void
+output_to(const char *path)
+{
+	size_t n = strlen(path);
+	int fd;
+
+	output_path = xstrdup(path);
+	output_tmp = xmalloc(n + sizeof ".XXXXXX");
+	memcpy(output_tmp, path, n);
+	strcpy(output_tmp + n, ".XXXXXX");
+	if ((fd = mkostemp(output_tmp, O_CLOEXEC)) < 0) {
+		free(output_tmp);
+		output_tmp = NULL;
+		die(EXIT_INPUT, "%s: %s", path, strerror(errno));
+	}
+	fchmod(fd, 0644 & ~current_umask());
+	if (dup2(fd, STDOUT_FILENO) < 0)
+		die(EXIT_TRANSIENT, "%s: %s", path, strerror(errno));
+	close(fd);
+	atexit(remove_output_tmp);
+}
+
 void
 finish_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0)
-		die(EXIT_TRANSIENT, "write error on standard output: %s",
-		    strerror(errno ? errno : EIO));
+		die(EXIT_TRANSIENT, "write error on %s: %s", output_path ?
+		    output_path : "standard output", strerror(errno ? errno : EIO));
+	if (output_tmp != NULL) {
+		if (rename(output_tmp, output_path) != 0)
+			die(EXIT_TRANSIENT, "%s: %s", output_path,
+			    strerror(errno));
+		free(output_tmp);
+		output_tmp = NULL;
+	}
 }

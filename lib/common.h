@@ -54,7 +54,13 @@ int parse_long(const char *s, long min, long max, long *out);
 /* Tool names: ^[A-Za-z0-9_-]{1,64}$ (OpenAI's rule for function names). */
 int valid_tool_name(const char *s);
 
-/* Flush and close stdout; on a write error say so and exit 5. */
+/* Send stdout to a temporary file beside path, which finish_stdout
+ * renames to path: path then holds a whole document or is left as it
+ * was. The temporary file is removed when the program fails. */
+void output_to(const char *path);
+
+/* Flush and close stdout (and put it in place after output_to); on a
+ * write error say so and exit 5. */
 void finish_stdout(void);
 
 #endif

@@ -126,6 +126,14 @@ json_get_str(jv o, const char *key)
 	return s;
 }
 
+int
+json_string_has_nul(jv s)
+{
+	return jv_get_kind(s) == JV_KIND_STRING &&
+	    strlen(jv_string_value(s)) !=
+	    (size_t)jv_string_length_bytes(jv_copy(s));
+}
+
 const char *
 json_kind_name(jv v)
 {

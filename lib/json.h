@@ -37,6 +37,9 @@ jv json_get(jv o, const char *key);
  * o does. o is borrowed. */
 const char *json_get_str(jv o, const char *key);
 
+/* Does string s (borrowed) hold a NUL byte, which C strings would cut? */
+int json_string_has_nul(jv s);
+
 /* A short printable rendering of v (borrowed) for messages. */
 const char *json_kind_name(jv v);
 

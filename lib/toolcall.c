@@ -162,6 +162,7 @@ normalize_call(jv raw, int index, jv done, const char **resp_text, jv response)
 		id = jv_dump_string(id, 0);
 	if (jv_get_kind(id) != JV_KIND_STRING ||
 	    jv_string_length_bytes(jv_copy(id)) == 0 ||
+	    json_string_has_nul(id) ||
 	    id_taken(done, jv_string_value(id))) {
 		jv_free(id);
 		if (*resp_text == NULL)

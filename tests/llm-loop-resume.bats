@@ -64,18 +64,21 @@ local_setup() {
 }
 
 @test "kill -9 at any moment leaves only whole files" {
-	printf '#!/bin/sh\nsleep 5\necho slow\n' >tools.d/slow
+	printf '#!/bin/sh\necho $$ >"%s/tool.pid"\nsleep 30\necho slow\n' "$TMP" >tools.d/slow
 	echo '{"name":"slow","parameters":{"type":"object"}}' >tools.d/slow.json
 	chmod +x tools.d/slow
 	stop_mock
 	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "s", name: "slow", arguments: {}}]} else {content: "done"} end'
-	llm-loop -u "$MOCK_URL" -k k "go" >/dev/null 2>&1 3>&- &
+	# Power lost while the tool runs: every process of the loop at once.
+	setsid llm-loop -u "$MOCK_URL" -k k "go" >/dev/null 2>&1 3>&- &
 	pid=$!
-	for i in $(seq 1 100); do
-		[ -e k/001-results.journal ] && break
+	for i in $(seq 1 $((200 * TIME_FACTOR))); do
+		[ -s tool.pid ] && break
 		sleep 0.05
 	done
-	kill -9 "$pid"
+	[ -s tool.pid ]
+	kill -9 -- "-$pid"
+	kill -9 "$(cat tool.pid)"
 	wait "$pid" || true
 	for f in k/*.json; do
 		jq -e . "$f" >/dev/null

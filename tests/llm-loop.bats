@@ -51,7 +51,7 @@ script() { # script REPLY... : a mock script of these replies
 	run llm-loop -u "$MOCK_URL" -k keep "1+2?"
 	assert_success
 	run ls keep
-	assert_output "$(printf '%s\n' 001-calls.json 001-request.json 001-response.json 001-results.journal 001-results.json 002-calls.json 002-reply.txt 002-request.json 002-response.json tools.json)"
+	assert_output "$(printf '%s\n' 001-calls.json 001-request.json 001-response.json 001-results.journal 001-results.json 002-calls.json 002-request.json 002-response.json tools.json)"
 	run jq -c '[.[].content]' keep/001-results.json
 	assert_output '["3"]'
 	run jq -c '.' keep/002-calls.json
@@ -185,4 +185,37 @@ script() { # script REPLY... : a mock script of these replies
 	assert_success
 	run jq -r '.body.model' mock.log
 	assert_output "$(printf 'env-model\nown')"
+}
+
+@test "a prompt that starts with a dash is a prompt, not an option" {
+	script '{"content":"ok"}'
+	run llm-loop -u "$MOCK_URL" -- "-5 + 3?"
+	assert_success
+	run jq -r '.body.messages[-1].content' mock.log
+	assert_output '-5 + 3?'
+}
+
+@test "a keep directory with a space in its name works" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":1,"b":2}}]}' '{"content":"3"}'
+	run llm-loop -u "$MOCK_URL" -k "my keep" "1+2?"
+	assert_success
+	assert_output 3
+	[ -s "my keep/002-response.json" ]
+}
+
+@test "the filters' -O writes a file whole or leaves it be" {
+	echo '{"choices":[{"message":{"content":"hi"}}]}' >r.json
+	echo old >out.json
+	run tool-extract -O out.json missing.json
+	assert_failure 3
+	[ "$(cat out.json)" = old ]
+	run ls
+	refute_output --partial 'out.json.'
+	run tool-extract -O out.json r.json
+	assert_failure 1
+	[ "$(cat out.json)" = '[]' ]
+	llm-prompt -O req.json "hi"
+	tool-append -O req.json req.json r.json </dev/null
+	run jq -c '[.messages[].content]' req.json
+	assert_output '["hi","hi"]'
 }

@@ -181,3 +181,26 @@ local_setup() {
 	[[ $stderr != *verysecret* ]]
 	! grep -q verysecret mock.log
 }
+
+@test "what the request lacks is added; what it has is replaced or merged" {
+	start_mock -e '{content: "ok"}'
+	llm-request -u "$MOCK_URL" -S <<<'{"messages":[],"stream":false,"stream_options":{"x":1}}' >/dev/null
+	llm-request -u "$MOCK_URL" -m other <<<'{"model":"mine","messages":[]}' >/dev/null
+	LLM_MODEL=env run llm-request -u "$MOCK_URL" -S <<<'{"messages":[{"role":"user","content":"é"}],"temperature":0}'
+	assert_success
+	run jq -c '.body' mock.log
+	assert_line --index 0 '{"messages":[],"stream":true,"stream_options":{"x":1,"include_usage":true},"model":"gpt-4.1-mini"}'
+	assert_line --index 1 '{"model":"other","messages":[]}'
+	assert_line --index 2 '{"model":"env","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"é"}],"temperature":0}'
+}
+
+@test "input that is not strict JSON is refused before sending: exit 3" {
+	start_mock -e '{content: "ok"}'
+	for doc in '{"messages":[1,]}' '{"messages":["\ud83d"]}' '{"messages":[],"x":nan}' '{"messages":[]} {}' $'{"messages":["\xff"]}' '{"messages":["a\u12"]}'; do
+		run --separate-stderr llm-request -u "$MOCK_URL" <<<"$doc"
+		assert_failure 3
+		assert_output ''
+		[[ $stderr == "llm-request: request: not "* ]]
+	done
+	[ ! -s mock.log ]
+}

@@ -168,3 +168,12 @@ response() { # response MESSAGE_JSON
 	assert_success
 	assert_output 'tool-extract 0.1.0'
 }
+
+@test "an id with a NUL byte in it is replaced by a generated one" {
+	response '{"role":"assistant","tool_calls":[{"id":"a\u0000b","function":{"name":"f"}},{"id":"a","function":{"name":"f"}}]}' >r.json
+	run tool-extract r.json
+	assert_success
+	run jq -r '.[].id' <<<"$output"
+	[[ ${lines[0]} =~ ^call_[0-9a-f]{24}$ ]]
+	assert_line --index 1 a
+}

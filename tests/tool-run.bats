@@ -133,6 +133,7 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 }
 
 @test "a tool that cannot be executed yields an error result" {
+	[ -z "${LLM_TEST_VALGRIND:-}" ] || skip "valgrind cannot survive a failed execve"
 	printf '#!/nonexistent/interpreter\n' >tools.d/broken
 	chmod +x tools.d/broken
 	echo "[$(call b broken '"{}"')]" >calls.json
@@ -204,4 +205,12 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 	assert_success
 	run jq -c '[.[].content]' <<<"$output"
 	assert_output '["{}","{}"]'
+}
+
+@test "a name with a NUL byte in it is never run as the name before it" {
+	printf '[{"id":"n","function":{"name":"echo_args\\u0000x","arguments":"{}"}}]' >calls.json
+	run tool-run calls.json
+	assert_success
+	run jq -r '.[0].content | fromjson | .error' <<<"$output"
+	assert_output 'invalid tool name: it holds a NUL byte'
 }

@@ -346,6 +346,7 @@ static jv ask_for_stream(jv body);
 /* The top-level keys of a request that decide how it is sent. */
 struct request_keys {
 	char messages, model, stream, stream_options;   /* value kinds */
+	int escaped;          /* a key written with escapes: parse to be sure */
 };
 
 static void
@@ -355,7 +356,9 @@ on_request_key(void *ctx, const char *key, size_t len, char kind,
 	struct request_keys *k = ctx;
 
 	(void)value, (void)vlen;
-	if (len == 8 && memcmp(key, "messages", 8) == 0)
+	if (memchr(key, '\\', len) != NULL)
+		k->escaped = 1;
+	else if (len == 8 && memcmp(key, "messages", 8) == 0)
 		k->messages = kind;
 	else if (len == 5 && memcmp(key, "model", 5) == 0)
 		k->model = kind;
@@ -394,6 +397,16 @@ request_payload(struct buf *b, const char *model, int *stream)
 		die(EXIT_INPUT, "request: no messages array");
 	if (k.stream == 't')
 		*stream = 1;
+	if (k.escaped) {
+		/* Keys spelled with escapes: only a parse reads them right. */
+		body = prepare_body(json_parse(b->data, b->len), model);
+		if (jv_get_kind(jv_object_get(jv_copy(body),
+		    jv_string("stream"))) == JV_KIND_TRUE)
+			*stream = 1;
+		if (*stream)
+			body = ask_for_stream(body);
+		return json_dump(body);
+	}
 	if (model == NULL && k.model != '"') {
 		model = getenv("LLM_MODEL");
 		if (model == NULL || *model == '\0')

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -216,11 +217,27 @@ valid_tool_name(const char *s)
 
 static char *output_path, *output_tmp;
 
-static void
-remove_output_tmp(void)
+void
+output_abandon(void)
 {
 	if (output_tmp != NULL)
 		unlink(output_tmp);
+}
+
+static void
+remove_output_tmp(void)
+{
+	output_abandon();
+}
+
+/* Killed while writing: leave no temporary file behind, then die of
+ * the same signal. */
+static void
+on_fatal_signal(int sig)
+{
+	output_abandon();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 void
@@ -243,6 +260,9 @@ output_to(const char *path)
 		die(EXIT_TRANSIENT, "%s: %s", path, strerror(errno));
 	close(fd);
 	atexit(remove_output_tmp);
+	signal(SIGTERM, on_fatal_signal);
+	signal(SIGINT, on_fatal_signal);
+	signal(SIGHUP, on_fatal_signal);
 }
 
 void

@@ -59,6 +59,9 @@ int valid_tool_name(const char *s);
  * was. The temporary file is removed when the program fails. */
 void output_to(const char *path);
 
+/* Remove the temporary file of output_to, if any (async-signal-safe). */
+void output_abandon(void);
+
 /* Flush and close stdout (and put it in place after output_to); on a
  * write error say so and exit 5. */
 void finish_stdout(void);

@@ -482,6 +482,7 @@ stop_all(struct job *jobs, size_t njobs)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	kill_leftovers();
+	output_abandon();
 	warnx("stopped by signal %d", sig);
 	_exit(128 + sig);
 }

@@ -219,3 +219,10 @@ script() { # script REPLY... : a mock script of these replies
 	run jq -c '[.messages[].content]' req.json
 	assert_output '["hi","hi"]'
 }
+
+@test "an answer without text says so on stderr" {
+	script '{"content":""}'
+	run --separate-stderr llm-loop -u "$MOCK_URL" "say nothing"
+	assert_success
+	[[ $stderr == *"the model gave no text"* ]]
+}

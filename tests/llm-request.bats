@@ -204,3 +204,22 @@ local_setup() {
 	done
 	[ ! -s mock.log ]
 }
+
+@test "a key written with escapes is read as the key it spells" {
+	start_mock -e '{content: .model}'
+	run llm-request -u "$MOCK_URL" <<<'{"mod\u0065l":"spelled","messages":[]}'
+	assert_success
+	run jq -r '.choices[0].message.content' <<<"$output"
+	assert_output spelled
+}
+
+@test "killed while waiting, it leaves no temporary file behind" {
+	start_mock -e '{content: "late", delay_ms: 5000}'
+	llm-request -u "$MOCK_URL" -O out.json req.json 3>&- &
+	pid=$!
+	sleep 0.5
+	kill -TERM "$pid"
+	wait "$pid" || true
+	run ls
+	refute_output --partial 'out.json'
+}

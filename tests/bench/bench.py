@@ -28,31 +28,14 @@ WORK = tempfile.mkdtemp(prefix="llm-bench.")
 rows = []
 
 
-def run_once(argv, stdin=None):
-    """Wall seconds and peak RSS (KiB) of one run of argv."""
-    inp = open(stdin, "rb") if stdin else subprocess.DEVNULL
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdin=inp, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, cwd=WORK)
-    _, status, usage = os.wait4(p.pid, 0)
-    t1 = time.perf_counter()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if stdin:
-        inp.close()
-    if p.returncode not in (0, 1):
-        sys.exit("bench: %s failed with %d" % (" ".join(argv), p.returncode))
-    return t1 - t0, usage.ru_maxrss
+MEASURE = os.path.join(ROOT, "build", "bench", "measure")
 
 
 def measure(argv, stdin=None, runs=RUNS):
-    for _ in range(3):
-        run_once(argv, stdin)
-    times, rss = [], 0
-    for _ in range(runs):
-        t, r = run_once(argv, stdin)
-        times.append(t)
-        rss = max(rss, r)
-    return min(times), statistics.median(times), rss
+    """Min and median wall seconds, and peak RSS in KiB, of argv."""
+    out = subprocess.run([MEASURE, str(runs), stdin or "-"] + argv, cwd=WORK,
+                         stdout=subprocess.PIPE, check=True).stdout.split()
+    return float(out[0]), float(out[1]), int(out[2])
 
 
 def row(name, mn, med, extra=""):
@@ -124,16 +107,29 @@ def main():
     os.chmod(os.path.join(WORK, "tools.d", "add_pad"), 0o755)
     big_size = os.path.getsize(big_req)
 
+    mid_req = write("mid-req.json", {"model": "m", "tools": tools,
+                                      "messages": msgs[:180]})
+    mid_resp = write("mid-resp.json", {"id": "c", "object": "chat.completion",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": text * 120, "tool_calls": [call]}}]})
+    mid_calls = write("mid-calls.json", [dict(call, function={
+        "name": "add_pad", "arguments": json.dumps(
+            {"a": 1, "b": 2, "pad": text * 120})})])
     d = ["-d", os.path.join(WORK, "tools.d")]
+    size = os.path.getsize
     cases = [
         ("tool-extract", ["tool-extract", small_resp], None,
-         ["tool-extract", big_resp], None),
+         ["tool-extract", big_resp], None, ["tool-extract", mid_resp],
+         size(big_resp)),
         ("tool-append", ["tool-append", small_req, small_resp], small_results,
-         ["tool-append", big_req, small_resp], small_results),
+         ["tool-append", big_req, small_resp], small_results,
+         ["tool-append", mid_req, small_resp], size(big_req)),
         ("llm-prompt -c", ["llm-prompt", "-c", small_req, "more"], None,
-         ["llm-prompt", "-c", big_req, "more"], None),
+         ["llm-prompt", "-c", big_req, "more"], None,
+         ["llm-prompt", "-c", mid_req, "more"], size(big_req)),
         ("tool-run (add)", ["tool-run"] + d + [small_calls], None,
-         ["tool-run"] + d + [big_calls], None),
+         ["tool-run"] + d + [big_calls], None,
+         ["tool-run"] + d + [mid_calls], size(big_calls)),
     ]
     print("machine: %s, %d cores, %s; %d runs each" % (
         platform.processor() or platform.machine(), os.cpu_count(),
@@ -142,13 +138,15 @@ def main():
             % (big_size / 1e6, len(msgs)))
     t_floor = measure(["true"])
     row("(process start: true)", t_floor[0], t_floor[1], "")
-    for name, small, sin, big, bin_ in cases:
+    for name, small, sin, big, bin_, mid, inp in cases:
         s = measure(small, sin)
+        m = measure(mid, bin_, runs=max(5, RUNS // 3))
         b = measure(big, bin_, runs=max(5, RUNS // 3))
-        inp = os.path.getsize(big[-1]) if big[-1].endswith(".json") else big_size
-        row(name + " small", s[0], s[1], "peak RSS %d KiB" % s[2])
-        row(name + " 10 MB", b[0], b[1], "peak RSS %.1f MB = %.1fx input" % (
-            b[2] / 1024, b[2] * 1024 / inp))
+        row(name + " small", s[0], s[1], "peak RSS %.1f MB" % (s[2] / 1024))
+        row(name + " 1 MB", m[0], m[1], "")
+        row(name + " 10 MB", b[0], b[1], "%.1fx the 1 MB time; peak RSS "
+            "%.1f MB = %.1fx input" % (b[1] / m[1], b[2] / 1024,
+                                        b[2] * 1024 / inp))
 
     mock, url = start_mock("-e", "{content: \"ok\"}")
     try:

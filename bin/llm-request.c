@@ -99,15 +99,6 @@ struct reply {
 	int should_retry;     /* x-should-retry: 1, 0, or -1 when absent */
 };
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Show streamed text as it arrives, unbuffered; *ctx remembers its last
  * character, so that the shown text can end its line. */
 static void
@@ -140,7 +131,7 @@ on_body(char *data, size_t size, size_t n, void *userp)
 {
 	struct reply *r = userp;
 
-	r->last_byte = now();
+	r->last_byte = now_seconds();
 	if (r->received + size * n > r->max) {
 		r->too_big = 1;
 		return 0;
@@ -168,7 +159,7 @@ on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 	struct reply *r = userp;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	if (r->last_byte > 0 && now() - r->last_byte > r->stall_timeout) {
+	if (r->last_byte > 0 && now_seconds() - r->last_byte > r->stall_timeout) {
 		r->stalled = 1;
 		return 1;
 	}

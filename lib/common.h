@@ -46,6 +46,9 @@ void buf_free(struct buf *b);
  * -2 when more than max bytes arrive. */
 int read_fd_all(int fd, struct buf *b, size_t max);
 
+/* Seconds on the monotonic clock. */
+double now_seconds(void);
+
 /* Parse a non-negative number of seconds; 0 on success. */
 int parse_seconds(const char *s, double *out);
 /* Parse a whole number in [min, max]; 0 on success. */

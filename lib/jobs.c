@@ -25,15 +25,6 @@ extern char **environ;
 static int sigchld_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 on_sigchld(int sig)
 {
@@ -240,7 +231,7 @@ start_job(struct job *job, const struct job_policy *p)
 
 	job->started = 1;
 	job->in = job->out = job->err = -1;
-	job->deadline = now() + p->timeout;
+	job->deadline = now_seconds() + p->timeout;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(err, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
 		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
@@ -356,8 +347,8 @@ reap(struct job *jobs, size_t njobs)
 			jobs[i].exited = 1;
 			jobs[i].status = st;
 			kill(-pid, SIGKILL);
-			if (now() + EXIT_GRACE < jobs[i].deadline)
-				jobs[i].deadline = now() + EXIT_GRACE;
+			if (now_seconds() + EXIT_GRACE < jobs[i].deadline)
+				jobs[i].deadline = now_seconds() + EXIT_GRACE;
 		}
 	}
 }
@@ -513,7 +504,7 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 			start_job(job, p);
 			running++;
 		}
-		t = now();
+		t = now_seconds();
 		for (i = 0; i < njobs; i++) {
 			struct job *job = &jobs[i];
 			int *ends[3] = {&job->in, &job->out, &job->err};

@@ -211,3 +211,13 @@ local_setup() {
 	run llm-loop -u "$MOCK_URL" --sandbox "env MY_VAR=wrapped" "go"
 	assert_output wrapped
 }
+
+@test "a forced tool choice gives way to auto after --resume too" {
+	run llm-loop -u "$MOCK_URL" -k k -n 1 --tool-choice add "please add"
+	assert_failure 6
+	run llm-loop -u "$MOCK_URL" --resume k
+	assert_success
+	assert_output 'sums: 3 7'
+	run jq -c '.tool_choice' k/002-request.json
+	assert_output '"auto"'
+}

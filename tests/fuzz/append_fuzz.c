@@ -10,43 +10,9 @@
 
 #include "common.h"
 #include "json.h"
+#include "fuzz.h"
 #include "toolcall.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-/* libjq 1.6 loses a string on "Expected separator between values" (its
- * jv_parse.c value() drops its argument): parse with leak checks off. */
-#define LEAKS_OFF() __lsan_disable()
-#define LEAKS_ON() __lsan_enable()
-#else
-#define LEAKS_OFF() ((void)0)
-#define LEAKS_ON() ((void)0)
-#endif
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static jv
-parse_copy(const uint8_t *p, size_t n)
-{
-	char *text = xmalloc(n + 1);
-	jv v;
-
-	memcpy(text, p, n);
-	text[n] = '\0';
-	LEAKS_OFF();
-	v = json_parse(text, n);
-	LEAKS_ON();
-	free(text);
-	return v;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

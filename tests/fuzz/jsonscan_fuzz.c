@@ -10,27 +10,9 @@
 
 #include "common.h"
 #include "json.h"
+#include "fuzz.h"
 #include "jsonscan.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-/* libjq 1.6 loses a string on "Expected separator between values". */
-#define LEAKS_OFF() __lsan_disable()
-#define LEAKS_ON() __lsan_enable()
-#else
-#define LEAKS_OFF() ((void)0)
-#define LEAKS_ON() ((void)0)
-#endif
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct span {
 	const char *start, *end;

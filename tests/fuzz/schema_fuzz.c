@@ -19,39 +19,8 @@
 
 #include "common.h"
 #include "json.h"
+#include "fuzz.h"
 #include "schema.h"
-
-#if defined(__SANITIZE_ADDRESS__)	/* gcc */
-#define HAVE_LSAN
-#elif defined(__has_feature)		/* clang */
-#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
-#define HAVE_LSAN
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#define LEAKS_OFF() __lsan_disable()
-#define LEAKS_ON() __lsan_enable()
-#else
-#define LEAKS_OFF() ((void)0)
-#define LEAKS_ON() ((void)0)
-#endif
-
-/* json_parse of a NUL-terminated copy of n bytes at p. */
-static jv
-parse_copy(const uint8_t *p, size_t n)
-{
-	char *text = xmalloc(n + 1);
-	jv v;
-
-	memcpy(text, p, n);
-	text[n] = '\0';
-	LEAKS_OFF();
-	v = json_parse(text, n);
-	LEAKS_ON();
-	free(text);
-	return v;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -19,19 +19,9 @@
 
 #include "common.h"
 #include "json.h"
+#include "fuzz.h"
 #include "sse.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
-#include <sanitizer/lsan_interface.h>
-#define LEAKS_OFF() __lsan_disable()
-#define LEAKS_ON() __lsan_enable()
-#endif
-#endif
-#ifndef LEAKS_OFF
-#define LEAKS_OFF() ((void)0)
-#define LEAKS_ON() ((void)0)
-#endif
 
 /* Small enough that over-long lines and events happen. */
 #define FUZZ_EVENT_MAX 4096

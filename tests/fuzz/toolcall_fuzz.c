@@ -11,28 +11,8 @@
 
 #include "common.h"
 #include "json.h"
+#include "fuzz.h"
 #include "toolcall.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-/* libjq 1.6 loses a string on "Expected separator between values" (its
- * jv_parse.c value() drops its argument): parse with leak checks off. */
-#define LEAKS_OFF() __lsan_disable()
-#define LEAKS_ON() __lsan_enable()
-#else
-#define LEAKS_OFF() ((void)0)
-#define LEAKS_ON() ((void)0)
-#endif
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Every call {id, type:"function", function:{name, arguments}} with a
  * string id unique among them and arguments a string. */
@@ -63,15 +43,8 @@ check_shape(jv calls)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = xmalloc(size + 1);
-	jv response, message, calls;
+	jv response = parse_copy(data, size), message, calls;
 
-	memcpy(text, data, size);
-	text[size] = '\0';
-	LEAKS_OFF();
-	response = json_parse(text, size);
-	LEAKS_ON();
-	free(text);
 	if (!jv_is_valid(response)) {
 		jv_free(response);
 		return 0;

@@ -257,9 +257,12 @@ output_to(const char *path)
 	int fd;
 
 	output_path = xstrdup(path);
-	output_tmp = xmalloc(n + sizeof ".XXXXXX");
+	/* path.ABCDEF: mkostemp wants six X to replace. */
+	output_tmp = xmalloc(n + 8);
 	memcpy(output_tmp, path, n);
-	strcpy(output_tmp + n, ".XXXXXX");
+	output_tmp[n] = '.';
+	memset(output_tmp + n + 1, 'X', 6);
+	output_tmp[n + 7] = '\0';
 	if ((fd = mkostemp(output_tmp, O_CLOEXEC)) < 0) {
 		free(output_tmp);
 		output_tmp = NULL;

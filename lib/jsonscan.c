@@ -70,7 +70,7 @@ hexval(const unsigned char *p)
 	return v;
 }
 
-/* \uXXXX at s->p; a surrogate must come as a high-low pair, as libjq
+/* \uHHHH at s->p; a surrogate must come as a high-low pair, as libjq
  * (and Unicode) want. */
 static int
 unicode_escape(struct scan *s)

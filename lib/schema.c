@@ -13,7 +13,7 @@
  * Approximations: "pattern" is translated from ECMA-262 syntax into a
  * POSIX extended regular expression (regcomp(3), REG_EXTENDED|REG_NOSUB)
  * matched in the C.UTF-8 locale (bytes when it is missing). \d \w \s,
- * their negations, (?:...), lazy quantifiers, \uXXXX and \xHH are
+ * their negations, (?:...), lazy quantifiers, \uHHHH and \xHH are
  * translated; lookaround, backreferences, \p{...}, named groups and
  * ranges with a non-ASCII end make the pattern invalid. "$ref" resolves
  * "#" and "#/..." JSON Pointers through objects of the same schema, as

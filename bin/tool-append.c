@@ -118,10 +118,7 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			jv_free(choice);
-			choice = tool_choice_value(optarg);
-			if (!jv_is_valid(choice))
-				die(EXIT_USAGE, "-C: not auto, none, required or "
-				    "a function name: %s", optarg);
+			choice = tool_choice_option(optarg);
 			break;
 		case 'h':
 			usage(stdout);

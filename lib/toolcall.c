@@ -321,3 +321,14 @@ results_in_call_order(jv calls, jv results)
 	free(used);
 	return out;
 }
+
+jv
+tool_choice_option(const char *text)
+{
+	jv choice = tool_choice_value(text);
+
+	if (!jv_is_valid(choice))
+		die(EXIT_USAGE, "-C: not auto, none, required or a function "
+		    "name: %s", text);
+	return choice;
+}

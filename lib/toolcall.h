@@ -30,4 +30,7 @@ jv results_in_call_order(jv calls, jv results);
  * jv_invalid() when text is none of them. */
 jv tool_choice_value(const char *text);
 
+/* The same for the argument of -C: a usage error (exit 2) when bad. */
+jv tool_choice_option(const char *text);
+
 #endif

@@ -129,3 +129,16 @@ JSON
 	run tool-append --version
 	assert_output 'tool-append 0.1.0'
 }
+
+@test "-C sets tool_choice; a choice that is no name is a usage error" {
+	printf '%s' '[{"role":"tool","tool_call_id":"call_a","content":"1"},{"role":"tool","tool_call_id":"call_b","content":"2"}]' >results.json
+	run tool-append -C get_weather req.json resp.json <results.json
+	assert_success
+	run jq -c '.tool_choice' <<<"$output"
+	assert_output '{"type":"function","function":{"name":"get_weather"}}'
+	run --separate-stderr tool-append -C 'not a name' req.json resp.json <results.json
+	assert_failure 2
+	[[ $stderr == *"-C: not auto, none, required or a function name"* ]]
+	run llm-prompt -C '../x' hi
+	assert_failure 2
+}

@@ -163,14 +163,25 @@ def main():
         mock.wait()
 
     section("3. a two-turn loop (one tool call) against its bare parts")
-    script = write("loop-script.json", [
-        {"tool_calls": [{"id": "call_1", "name": "add",
-                         "arguments": {"a": 5, "b": 4}}]},
-        {"content": "9"}] * (RUNS + 10))
+    call_add = {"tool_calls": [{"id": "call_1", "name": "add",
+                                "arguments": {"a": 5, "b": 4}}]}
+    script = write("loop-script.json",
+                   ([call_add, {"content": "9"}] * (RUNS + 10)))
+    # A six-turn loop too (five calls, then the answer): the difference
+    # between the two separates what a turn costs from what a run costs.
+    script6 = write("loop6-script.json",
+                    ([call_add] * 5 + [{"content": "9"}]) * (RUNS + 10))
     mock, url = start_mock("-s", script)
     try:
         loop = measure(["llm-loop", "-q", "-u", url] + d + ["What is 5 + 4?"],
                        runs=RUNS)
+    finally:
+        mock.terminate()
+        mock.wait()
+    mock, url = start_mock("-s", script6)
+    try:
+        loop6 = measure(["llm-loop", "-q", "-u", url] + d + ["What is 5 + 4?"],
+                        runs=RUNS)
     finally:
         mock.terminate()
         mock.wait()
@@ -187,8 +198,13 @@ def main():
     parts = 2 * post[1] + tool[1]
     row("llm-loop, 2 turns", loop[0], loop[1], "")
     row("2 curl POSTs + 1 tool", 2 * post[0] + tool[0], parts, "")
-    row("loop overhead per turn", (loop[0] - 2 * post[0] - tool[0]) / 2,
-        (loop[1] - parts) / 2, "")
+    row("loop overhead per turn (2 turns)", (loop[0] - 2 * post[0] - tool[0]) / 2,
+        (loop[1] - parts) / 2, "run costs included")
+    row("llm-loop, 6 turns", loop6[0], loop6[1], "")
+    per_turn = (loop6[1] - loop[1] - 4 * post[1] - 4 * tool[1]) / 4
+    row("loop overhead of one more turn", (loop6[0] - loop[0] - 4 * post[0]
+        - 4 * tool[0]) / 4, per_turn, "run costs once: %.1f ms" % (
+        (loop[1] - parts - 2 * per_turn) * 1000))
 
     section("4. tool-run: 8 parallel calls of a 0.5 s tool")
     with open(os.path.join(WORK, "tools.d", "nap"), "w") as f:

@@ -304,16 +304,26 @@ function_of(jv doc, const char *name)
 	return out;
 }
 
+/* DIR/name.json, where a tool's schema is kept. */
+static char *
+sidecar_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + sizeof "/.json";
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s.json", dir, name);
+	return p;
+}
+
 /* The schema of tool name: DIR/name.json, else DIR/name --schema. */
 static jv
 tool_schema(const char *dir, const char *name)
 {
-	char *sidecar = xmalloc(strlen(dir) + strlen(name) + 7);
+	char *sidecar = sidecar_path(dir, name);
 	struct job job = {0};
 	struct stat st;
 	jv doc;
 
-	sprintf(sidecar, "%s/%s.json", dir, name);
 	if (stat(sidecar, &st) == 0) {
 		struct buf b = {0};
 		int fd = open(sidecar, O_RDONLY | O_CLOEXEC);
@@ -470,23 +480,22 @@ gate_ask(struct gate *g, const struct job *job)
 /* The schemas of the tools called so far (name -> parameters). */
 static jv schema_cache;
 
-/* The violations of arguments (text) against name's parameters schema:
+/* The violations of args (borrowed) against name's parameters schema:
  * a string for the model, or jv_invalid() when they conform or the tool
  * has no schema. With may_exec 0, a tool without a sidecar is not run
  * with --schema, and goes unchecked. */
 static jv
-check_schema(const char *dir, const char *name, const char *text,
-    int may_exec)
+check_schema(const char *dir, const char *name, jv args, int may_exec)
 {
-	jv params, problems, msg, args;
+	jv params, problems, msg;
 	int i, n;
 
 	if (!may_exec && !jv_object_has(jv_copy(schema_cache),
 	    jv_string(name))) {
-		char *sidecar = xmalloc(strlen(dir) + strlen(name) + 7);
+		char *sidecar = sidecar_path(dir, name);
 		struct stat st;
-		int has = (sprintf(sidecar, "%s/%s.json", dir, name),
-		    stat(sidecar, &st) == 0);
+		int has = stat(sidecar, &st) == 0;
+
 		free(sidecar);
 		if (!has)
 			return jv_invalid();
@@ -508,9 +517,7 @@ check_schema(const char *dir, const char *name, const char *text,
 		jv_free(params);
 		return jv_invalid();
 	}
-	args = json_parse(text, strlen(text));
 	problems = schema_check(params, args);
-	jv_free(args);
 	jv_free(params);
 	n = jv_array_length(jv_copy(problems));
 	if (n == 0) {
@@ -528,14 +535,16 @@ check_schema(const char *dir, const char *name, const char *text,
 }
 
 /* Why a call cannot run, as a message for the model, or jv_invalid()
- * when it can. Sets the job's name, path and input. */
+ * when it can. Sets the job's name, path and input, and *parsed_args to
+ * the arguments as an object (jv_null() when they are not one). */
 static jv
-check_call(struct job *job, jv call, const char *dir)
+check_call(struct job *job, jv call, const char *dir, jv *parsed_args)
 {
 	jv fn = json_get(call, "function"), args, parsed, name;
 	jv problem = jv_invalid();
 	int has_nul;
 
+	*parsed_args = jv_null();
 	job->name = json_get_str(fn, "name");
 	args = json_get(fn, "arguments");
 	name = json_get(fn, "name");
@@ -586,6 +595,8 @@ check_call(struct job *job, jv call, const char *dir)
 	} else if (jv_get_kind(parsed) != JV_KIND_OBJECT) {
 		problem = jv_string_fmt("the arguments must be a JSON object "
 		    "(got %s)", json_kind_name(parsed));
+	} else {
+		*parsed_args = jv_copy(parsed);
 	}
 	jv_free(parsed);
 	if (jv_is_valid(problem)) {
@@ -916,12 +927,15 @@ main(int argc, char *argv[])
 		} else {
 			/* The cheap checks and the user's lists first: a
 			 * denied tool is not even asked for its schema. */
-			early[i] = check_call(&jobs[i], call, dir);
+			jv args;
+
+			early[i] = check_call(&jobs[i], call, dir, &args);
 			if (!jv_is_valid(early[i]))
 				early[i] = gate_lists(&gate, &jobs[i]);
 			if (!jv_is_valid(early[i]))
-				early[i] = check_schema(dir, jobs[i].name,
-				    jobs[i].input, !gate.dry_run);
+				early[i] = check_schema(dir, jobs[i].name, args,
+				    !gate.dry_run);
+			jv_free(args);
 			if (!jv_is_valid(early[i]))
 				early[i] = gate_ask(&gate, &jobs[i]);
 			if (jv_is_valid(early[i]))

@@ -221,3 +221,17 @@ local_setup() {
 	run jq -c '.tool_choice' k/002-request.json
 	assert_output '"auto"'
 }
+
+@test "the shipped guards fail closed: a bad pattern blocks, a fenced JSON reply passes" {
+	echo '([' >bad-patterns
+	run --separate-stderr llm-guard-blocklist bad-patterns <<<'anything'
+	assert_failure 2
+	[[ $stderr == *"bad pattern"* ]]
+	echo '{"messages":[{"role":"user","content":"answer in JSON"}]}' >req.json
+	LLM_REQUEST_JSON=req.json run llm-guard-json <<<$'```json\n{"a": 1}\n```'
+	assert_success
+	LLM_REQUEST_JSON=req.json run llm-guard-json <<<'{"a": 1} trailing words'
+	assert_failure 1
+	LLM_REQUEST_JSON=missing.json run llm-guard-json <<<'not json'
+	assert_failure 1
+}

@@ -211,3 +211,10 @@ CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choic
 	run jq -c 'select(.body.stream == true) | .n' mock.log
 	assert_output "$(printf '1\n2')"
 }
+
+@test "--show ends the text it shows with a newline" {
+	start_mock -e '{content: "no newline at the end"}'
+	llm-request -S -s -u "$MOCK_URL" req.json >/dev/null 2>shown
+	[ "$(cat shown)" = 'no newline at the end' ]
+	[ "$(tail -c 1 shown | od -An -c | tr -d ' ')" = '\n' ]
+}

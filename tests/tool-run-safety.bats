@@ -317,3 +317,29 @@ echo end"
 	assert_success
 	[ "$stderr" = "$(printf -- '-> mark {"city":"Oslo"}\n<- mark ok')" ]
 }
+
+@test "SIGTERM to tool-run stops its tools too, and writes nothing" {
+	tool long "echo \$\$ >'$TMP/long.pid'; sleep 1000"
+	calls long '{}' 1 >calls.json
+	tool-run -O results.json calls.json 3>&- &
+	pid=$!
+	for i in $(seq 1 $((100 * TIME_FACTOR))); do
+		[ -s long.pid ] && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 143
+	sleep 0.2
+	! running "$(cat long.pid)"
+	run ls
+	refute_output --partial results.json
+}
+
+@test "at most 64 -e variables" {
+	set -- $(for i in $(seq 1 65); do printf -- '-e V%d ' "$i"; done)
+	run --separate-stderr tool-run "$@" calls.json
+	assert_failure 2
+	[[ $stderr == *"at most 64"* ]]
+}

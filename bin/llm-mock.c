@@ -83,10 +83,7 @@ static char why[512];      /* what is wrong with the current reply */
 static long
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long)(now_seconds() * 1000);
 }
 
 static void

@@ -245,7 +245,7 @@ assistant_message_for_request(jv message, jv calls)
 	return out;
 }
 
-jv
+static jv
 tool_choice_value(const char *text)
 {
 	if (strcmp(text, "auto") == 0 || strcmp(text, "none") == 0 ||

@@ -26,11 +26,8 @@ jv assistant_message_for_request(jv message, jv calls);
  * one, or a result answers no call, as the API would reject that. */
 jv results_in_call_order(jv calls, jv results);
 
-/* The tool_choice value for auto, none, required or a function name;
- * jv_invalid() when text is none of them. */
-jv tool_choice_value(const char *text);
-
-/* The same for the argument of -C: a usage error (exit 2) when bad. */
+/* The tool_choice value of the argument of -C: auto, none, required or
+ * a function name; anything else is a usage error (exit 2). */
 jv tool_choice_option(const char *text);
 
 #endif

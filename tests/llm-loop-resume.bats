@@ -13,6 +13,16 @@ elif .messages[-1].role == "tool" then
   {content: ("sums: " + ([.messages[] | select(.role == "tool") | .content] | join(" ")))}
 else {content: ("you said: " + (.messages[-1].content // ""))} end'
 
+# A tool that takes 30 s (it notes its pid in $TMP/tool.pid) and a model
+# that calls it once, then answers "done".
+slow_tool_model() {
+	printf '#!/bin/sh\necho $$ >"%s/tool.pid"\nsleep 30\necho slow\n' "$TMP" >tools.d/slow
+	echo '{"name":"slow","parameters":{"type":"object"}}' >tools.d/slow.json
+	chmod +x tools.d/slow
+	stop_mock
+	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "s", name: "slow", arguments: {}}]} else {content: "done"} end'
+}
+
 local_setup() {
 	mkdir tools.d
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
@@ -64,11 +74,7 @@ local_setup() {
 }
 
 @test "kill -9 at any moment leaves only whole files" {
-	printf '#!/bin/sh\necho $$ >"%s/tool.pid"\nsleep 30\necho slow\n' "$TMP" >tools.d/slow
-	echo '{"name":"slow","parameters":{"type":"object"}}' >tools.d/slow.json
-	chmod +x tools.d/slow
-	stop_mock
-	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "s", name: "slow", arguments: {}}]} else {content: "done"} end'
+	slow_tool_model
 	# Power lost while the tool runs: every process of the loop at once.
 	setsid llm-loop -u "$MOCK_URL" -k k "go" >/dev/null 2>&1 3>&- &
 	pid=$!
@@ -92,11 +98,7 @@ local_setup() {
 }
 
 @test "SIGINT stops the loop, keeps the state and says how to resume: exit 130" {
-	printf '#!/bin/sh\nsleep 30\n' >tools.d/slow
-	echo '{"name":"slow","parameters":{"type":"object"}}' >tools.d/slow.json
-	chmod +x tools.d/slow
-	stop_mock
-	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "s", name: "slow", arguments: {}}]} else {content: "done"} end'
+	slow_tool_model
 	# As from an interactive shell: SIGINT not ignored.
 	TMPDIR=$TMP env --default-signal=INT llm-loop -v -u "$MOCK_URL" "go" >out 2>err 3>&- &
 	pid=$!

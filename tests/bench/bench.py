@@ -11,6 +11,7 @@ with repeated runs against llm-mock on loopback, min and median.
 
 usage: tests/bench/run [-n RUNS]
 """
+import contextlib
 import json
 import os
 import platform
@@ -56,17 +57,23 @@ def write(name, obj):
 mocks = [0]
 
 
-def start_mock(*args):
+@contextlib.contextmanager
+def mock(*args):
+    """An llm-mock with args on a free port, for a with block: its URL."""
     mocks[0] += 1
     port_file = os.path.join(WORK, "port.%d" % mocks[0])
     p = subprocess.Popen(["llm-mock", "-p", "0", "-P", port_file] + list(args),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(400):
-        if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
-            break
-        time.sleep(0.01)
-    with open(port_file) as f:
-        return p, "http://127.0.0.1:%s/v1" % f.read().strip()
+    try:
+        for _ in range(400):
+            if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
+                break
+            time.sleep(0.01)
+        with open(port_file) as f:
+            yield "http://127.0.0.1:%s/v1" % f.read().strip()
+    finally:
+        p.terminate()
+        p.wait()
 
 
 def main():
@@ -148,8 +155,7 @@ def main():
             "%.1f MB = %.1fx input" % (b[1] / m[1], b[2] / 1024,
                                         b[2] * 1024 / inp))
 
-    mock, url = start_mock("-e", "{content: \"ok\"}")
-    try:
+    with mock("-e", "{content: \"ok\"}") as url:
         section("2. llm-request against curl, same body, same server")
         for label, body in (("small", small_req), ("10 MB", big_req)):
             a = measure(["llm-request", "-u", url, body])
@@ -158,9 +164,6 @@ def main():
                          "--data-binary", "@" + body, url + "/chat/completions"])
             row("llm-request " + label, a[0], a[1], "")
             row("curl " + label, c[0], c[1], "ratio of medians %.2f" % (a[1] / c[1]))
-    finally:
-        mock.terminate()
-        mock.wait()
 
     section("3. a two-turn loop (one tool call) against its bare parts")
     call_add = {"tool_calls": [{"id": "call_1", "name": "add",
@@ -171,30 +174,18 @@ def main():
     # between the two separates what a turn costs from what a run costs.
     script6 = write("loop6-script.json",
                     ([call_add] * 5 + [{"content": "9"}]) * (RUNS + 10))
-    mock, url = start_mock("-s", script)
-    try:
+    with mock("-s", script) as url:
         loop = measure(["llm-loop", "-q", "-u", url] + d + ["What is 5 + 4?"],
                        runs=RUNS)
-    finally:
-        mock.terminate()
-        mock.wait()
-    mock, url = start_mock("-s", script6)
-    try:
+    with mock("-s", script6) as url:
         loop6 = measure(["llm-loop", "-q", "-u", url] + d + ["What is 5 + 4?"],
                         runs=RUNS)
-    finally:
-        mock.terminate()
-        mock.wait()
-    mock, url = start_mock("-e", "{content: \"ok\"}")
-    try:
+    with mock("-e", "{content: \"ok\"}") as url:
         post = measure(["curl", "-s", "-o", "/dev/null", "-H",
                         "Content-Type: application/json",
                         "--data-binary", "@" + small_req, url + "/chat/completions"])
         tool = measure([os.path.join(WORK, "tools.d", "add")],
                        write("args.json", {"a": 5, "b": 4}))
-    finally:
-        mock.terminate()
-        mock.wait()
     parts = 2 * post[1] + tool[1]
     row("llm-loop, 2 turns", loop[0], loop[1], "")
     row("2 curl POSTs + 1 tool", 2 * post[0] + tool[0], parts, "")
@@ -230,24 +221,19 @@ def main():
         f.write('data: {"id":"x","object":"chat.completion.chunk","choices":'
                 '[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
     size = os.path.getsize(stream)
-    mock, url = start_mock("-e", '{sse_file: "%s"}' % stream)
-    try:
+    with mock("-e", '{sse_file: "%s"}' % stream) as url:
         st = measure(["llm-request", "-S", "-M", str(1 << 30), "-u", url, small_req],
                      runs=5)
         cu = measure(["curl", "-s", "-N", "-o", "/dev/null", "--data-binary",
                       "@" + small_req, url + "/chat/completions"], runs=5)
-    finally:
-        mock.terminate()
-        mock.wait()
     row("llm-request -S, %.0f MB stream" % (size / 1e6), st[0], st[1],
         "%.0f MB/s" % (size / 1e6 / st[1]))
     row("curl, same stream", cu[0], cu[1], "%.0f MB/s" % (size / 1e6 / cu[1]))
 
     # First byte: the mock holds the stream back 300 ms; both clients start
     # at once, and we note when each first writes a byte.
-    mock, url = start_mock("-e", '{content: "first byte", delay_ms: 300, chunk_bytes: 64}')
     lat = {"llm-request": [], "curl": []}
-    try:
+    with mock("-e", '{content: "first byte", delay_ms: 300, chunk_bytes: 64}') as url:
         for _ in range(max(5, RUNS // 3)):
             for name, argv, which in (
                     ("llm-request", ["llm-request", "-S", "-s", "-u", url, small_req], "stderr"),
@@ -258,9 +244,6 @@ def main():
                 getattr(p, which).read(1)
                 lat[name].append(time.perf_counter() - t0)
                 p.communicate()
-    finally:
-        mock.terminate()
-        mock.wait()
     lr, lc = statistics.median(lat["llm-request"]), statistics.median(lat["curl"])
     row("first text byte, llm-request", min(lat["llm-request"]), lr, "")
     row("first body byte, curl", min(lat["curl"]), lc,

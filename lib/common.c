@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "term.h"
 
 /* The umask, read without changing it for long. */
 static mode_t
@@ -37,14 +38,32 @@ set_progname(const char *argv0)
 	progname = slash ? slash + 1 : argv0;
 }
 
+/* One message line on stderr: what it quotes from outside (a server's
+ * message, a file name, a tool's words) cannot drive the terminal or
+ * start a line of its own. */
 static void
 vwarn(const char *fmt, va_list ap, int errnum)
 {
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	if (errnum)
-		fprintf(stderr, ": %s", strerror(errnum));
-	fputc('\n', stderr);
+	struct buf line = {0}, shown = {0};
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		n = 0;
+	buf_grow(&line, (size_t)n);
+	vsnprintf(line.data, (size_t)n + 1, fmt, ap);
+	line.len = (size_t)n;
+	if (errnum) {
+		buf_append_str(&line, ": ");
+		buf_append_str(&line, strerror(errnum));
+	}
+	term_escape(&shown, line.data, line.len, 0);
+	fprintf(stderr, "%s: %s\n", progname, shown.data);
+	buf_free(&line);
+	buf_free(&shown);
 }
 
 void

@@ -102,10 +102,11 @@ local_setup() {
 	# As from an interactive shell: SIGINT not ignored.
 	TMPDIR=$TMP env --default-signal=INT llm-loop -v -u "$MOCK_URL" "go" >out 2>err 3>&- &
 	pid=$!
-	for i in $(seq 1 100); do
+	for i in $(seq 1 $((100 * TIME_FACTOR))); do
 		grep -q -- '-> slow' err && break
 		sleep 0.05
 	done
+	grep -q -- '-> slow' err
 	start=$SECONDS
 	kill -INT "$pid"
 	status=0

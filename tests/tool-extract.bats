@@ -177,3 +177,22 @@ response() { # response MESSAGE_JSON
 	[[ ${lines[0]} =~ ^call_[0-9a-f]{24}$ ]]
 	assert_line --index 1 a
 }
+
+@test "ids that differ only after a NUL byte stay different" {
+	response '{"role":"assistant","tool_calls":[{"id":"a\u0000x","function":{"name":"f"}},{"id":"a\u0000y","function":{"name":"f"}}]}' >r.json
+	run tool-extract r.json
+	assert_success
+	run jq -r '.[].id' <<<"$output"
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" != "${lines[1]}" ]
+}
+
+@test "20,000 calls are extracted in linear time, every generated id unique" {
+	jq -nc '{choices: [{message: {role: "assistant", tool_calls: [range(20000) | {id: (if . % 2 == 0 then "c\(.)" else "dup" end), function: {name: "f"}}]}}]}' >r.json
+	local start=$SECONDS
+	run --separate-stderr tool-extract -O out.json r.json
+	assert_success
+	[ $((SECONDS - start)) -le $((10 * TIME_FACTOR)) ]
+	run jq '[.[].id] | unique | length' out.json
+	assert_output 20000
+}

@@ -196,3 +196,21 @@ response() { # response MESSAGE_JSON
 	run jq '[.[].id] | unique | length' out.json
 	assert_output 20000
 }
+
+@test "-r into a file or a pipe writes the text whole and unaltered, after a NUL too" {
+	response '{"role":"assistant","content":"a\u0000b\u001b[2J\rc\u009b\ttab"}' >r.json
+	run --separate-stderr tool-extract -r -O out r.json
+	assert_success
+	[ -z "$stderr" ]
+	printf 'a\0b\033[2J\rc\302\233\ttab\n' >want
+	cmp want out
+	tool-extract -r r.json | cat >piped
+	cmp want piped
+}
+
+@test "-r to a terminal shows escape sequences escaped, newlines and tabs kept" {
+	response '{"role":"assistant","content":"a\u0000b\u001b]0;pwned\u0007\u001b[2J\rc\u009b\n\ttab"}' >r.json
+	script -qc "tool-extract -r r.json" /dev/null >tty.out
+	[ "$(tr -d '\r' <tty.out)" = $'a\\x00b\\e]0;pwned\\x07\\e[2J\\rc\\u{009b}\n\ttab' ]
+	! grep -q $'\e' tty.out
+}

@@ -161,3 +161,11 @@ JSON
 	run jq -c '[.messages[2:][] | .tool_call_id] == [range(20000) | "c\(.)"]' out.json
 	assert_output true
 }
+
+@test "results that only a lenient parser reads are refused" {
+	printf '[{"role":"tool","tool_call_id":"call_a","content":"1"},{"role":"tool","tool_call_id":"call_b","content":"2"}] x' >results.json
+	run --separate-stderr tool-append req.json resp.json <results.json
+	assert_failure 3
+	[ -z "$output" ]
+	assert_equal "$stderr" 'tool-append: results (standard input): not a JSON document: unexpected "x" at byte 110'
+}

@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "term.h"
 #include "jsonscan.h"
 
 char *
@@ -154,11 +155,16 @@ json_dump(jv v)
 void
 json_write_stdout(jv v)
 {
-	int flags = isatty(STDOUT_FILENO) ? JV_PRINT_INDENT_FLAGS(2) : 0;
-	jv s = jv_dump_string(v, flags);
+	int tty = isatty(STDOUT_FILENO);
+	jv s = jv_dump_string(v, tty ? JV_PRINT_INDENT_FLAGS(2) : 0);
+	size_t len = (size_t)jv_string_length_bytes(jv_copy(s));
 
-	fwrite(jv_string_value(s), 1, (size_t)jv_string_length_bytes(jv_copy(s)),
-	    stdout);
+	/* JSON escapes C0 controls but not DEL, C1 or bidirectional
+	 * controls: on a terminal those are shown escaped too. */
+	if (tty)
+		term_write(stdout, jv_string_value(s), len, TERM_NEWLINES);
+	else
+		fwrite(jv_string_value(s), 1, len, stdout);
 	fputc('\n', stdout);
 	jv_free(s);
 }

@@ -72,3 +72,14 @@ assert_escaped() {
 	assert_success
 	assert_escaped
 }
+
+@test "JSON written by a filter on a terminal shows C1 and bidi controls escaped; in a pipe unaltered" {
+	printf '{"model":"m","messages":[{"role":"user","content":"\xc2\x9b2J\x7f\xe2\x80\xaeevil"}]}' >req.json
+	on_pty "llm-prompt -c req.json again"
+	assert_success
+	[[ $output != *$'\xc2\x9b'* && $output != *$'\x7f'* && $output != *$'\xe2\x80\xae'* ]]
+	assert_output --partial '"\u{009b}2J\u007f\u{202e}evil"'
+	run llm-prompt -c req.json again
+	assert_success
+	[[ $output == *$'\xc2\x9b2J\\u007f\xe2\x80\xaeevil'* ]]
+}

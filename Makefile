@@ -17,7 +17,7 @@ JQ_LIBS   = -ljq
 CURL_LIBS = -lcurl -lm
 
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
-        bin/llm-prompt bin/llm-mock
+        bin/llm-prompt bin/llm-mock bin/llm-status
 SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
 LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
          lib/sse.o lib/jsonscan.o lib/term.o
@@ -34,7 +34,7 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
-       man/man1/llm-guard-json.1 man/man1/llm-runs.1
+       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1
 MAN7 = man/man7/llm-tools.7
 
 all: $(PROGS) $(TOOLS_C)

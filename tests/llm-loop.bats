@@ -157,7 +157,7 @@ script() { # script REPLY... : a mock script of these replies
 	assert_output 'llm-loop 0.1.0'
 }
 
-@test "the temporary directory is removed when no -k is given" {
+@test "without -k nothing is left in TMPDIR" {
 	script '{"content":"x"}'
 	mkdir tmp
 	TMPDIR=$TMP/tmp run llm-loop -u "$MOCK_URL" "hi"

@@ -292,3 +292,24 @@ question" >/dev/null || true
 	run jq -r 'select(.time > '"$now"' - 60 and .time <= '"$now"' + 1) | keys_unsorted[0]' k/001-results.journal
 	assert_output "$(printf 'started\nrole')"
 }
+
+@test "a base URL's user:password@ is not recorded" {
+	script '{"content":"hi"}'
+	url=${MOCK_URL/http:\/\//http://me:pw@}
+	run llm-loop -N -k k -u "$url" "Hello"
+	assert_success
+	run jq -r .base_url k/settings.json
+	assert_output "$MOCK_URL"
+}
+
+@test "--usage with --no-store: the totals, and nothing kept" {
+	script '{"content":"hi","usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}'
+	mkdir tmp
+	TMPDIR=$TMP/tmp run --separate-stderr llm-loop -N -U -Z -u "$MOCK_URL" "Hello"
+	assert_success
+	assert_output hi
+	assert_equal "$stderr" 'llm-loop: usage: 1 model call, 5 prompt + 1 completion = 6 tokens'
+	run ls -A tmp
+	assert_output ''
+	[ ! -e runs ]
+}

@@ -356,10 +356,13 @@ add_content_parts(struct chat_stream *cs, int k, struct choice *ch,
 		const char *type = json_get_str(part, "type");
 		jv thinking = json_get(part, "thinking");
 
-		if (type != NULL && strcmp(type, "text") == 0)
-			add_text_parts(cs, k, JV_ARRAY(jv_copy(part)),
-			    &ch->content, &ch->has_content);
-		else if (type != NULL && strcmp(type, "thinking") == 0 &&
+		if (type != NULL && strcmp(type, "text") == 0) {
+			jv one = JV_ARRAY(jv_copy(part));
+
+			add_text_parts(cs, k, one, &ch->content,
+			    &ch->has_content);
+			jv_free(one);
+		} else if (type != NULL && strcmp(type, "thinking") == 0 &&
 		    jv_get_kind(thinking) == JV_KIND_ARRAY)
 			add_text_parts(cs, -1, thinking, &ch->reasoning,
 			    &ch->has_reasoning);

@@ -206,22 +206,25 @@ add_call_object(jv *calls, jv o)
 }
 
 /* Hermes and Qwen: <tool_call>JSON</tool_call>, the last one perhaps
- * unclosed. */
+ * unclosed.  The JSON ends where its brackets close, so that a closing
+ * tag inside a string of the arguments is only text. */
 static int
 parse_hermes(const char *s, size_t n, jv *calls, struct buf *rest)
 {
-	size_t pos = 0, open, start, close, lo, hi;
+	size_t pos = 0, open, start, k;
 
 	while ((open = find(s, n, pos, HERMES_OPEN)) < n) {
 		buf_append(rest, s + pos, open - pos);
-		start = open + strlen(HERMES_OPEN);
-		close = find(s, n, start, HERMES_CLOSE);
-		lo = skip_blanks(s, close, start);
-		for (hi = close; hi > lo && is_blank(s[hi - 1]); hi--)
-			;
-		if (add_call_object(calls, parse_strict(s + lo, hi - lo)) < 0)
+		start = skip_blanks(s, n, open + strlen(HERMES_OPEN));
+		k = json_extent(s + start, n - start);
+		if (k == 0 || add_call_object(calls,
+		    parse_strict(s + start, k)) < 0)
 			return -1;
-		pos = close < n ? close + strlen(HERMES_CLOSE) : n;
+		pos = skip_blanks(s, n, start + k);
+		if (starts_with(s, n, pos, HERMES_CLOSE))
+			pos += strlen(HERMES_CLOSE);
+		else if (pos < n)
+			return -1;
 	}
 	buf_append(rest, s + pos, n - pos);
 	return 0;

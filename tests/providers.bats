@@ -175,6 +175,17 @@ calls() {
 	assert_output "$(printf '<think>\nThe user wants the weather.\n</think>')"
 }
 
+@test "-W: a closing tag inside the arguments is part of them; text after a call is kept" {
+	jq -n '{choices: [{message: {role: "assistant", content: "<tool_call>{\"name\": \"say\", \"arguments\": {\"text\": \"</tool_call> is a tag\"}}</tool_call>\nDone."}}]}' >r.json
+	run --separate-stderr tool-extract -W r.json
+	assert_success
+	run jq -c '[.[].function | [.name, .arguments]]' <<<"$output"
+	assert_output '[["say","{\"text\":\"</tool_call> is a tag\"}"]]'
+	run --separate-stderr tool-extract -W -r r.json
+	assert_success
+	assert_output 'Done.'
+}
+
 @test "-W: Mistral's [TOOL_CALLS] array keeps the ids it gives" {
 	calls text-mistral.json
 	assert_output '[["function","get_weather","{\"city\":\"Paris\"}"],["function","get_time","{}"]]'

@@ -308,16 +308,16 @@ add_string(struct chat_stream *cs, int show, jv s, struct buf *b, int *seen)
 		cs->on_text(cs->ctx, show, jv_string_value(s), n);
 }
 
-/* Append the string delta[key] to b and show it; with nonempty, an empty
- * string is as good as none (refusal, as openai-node reads it). */
+/* Append the string delta[key], when it is not empty, to b and show
+ * it (refusal, as openai-node reads it, and the reasonings). */
 static void
 add_text(struct chat_stream *cs, int show, jv delta, const char *key,
-    struct buf *b, int *seen, int nonempty)
+    struct buf *b, int *seen)
 {
 	jv s = json_get(delta, key);
 
-	if (jv_get_kind(s) == JV_KIND_STRING && (!nonempty ||
-	    jv_string_length_bytes(jv_copy(s)) > 0))
+	if (jv_get_kind(s) == JV_KIND_STRING &&
+	    jv_string_length_bytes(jv_copy(s)) > 0)
 		add_string(cs, show, s, b, seen);
 	jv_free(s);
 }
@@ -494,18 +494,16 @@ add_choice(struct chat_stream *cs, jv c)
 	delta = json_get(c, "delta");
 	set_str(&ch->role, nonempty_str(delta, "role"));
 	content = json_get(delta, "content");
-	if (jv_get_kind(content) == JV_KIND_ARRAY)
+	if (jv_get_kind(content) == JV_KIND_STRING)
+		add_string(cs, (int)k, content, &ch->content, &ch->has_content);
+	else if (jv_get_kind(content) == JV_KIND_ARRAY)
 		add_content_parts(cs, (int)k, ch, content);
-	else
-		add_text(cs, (int)k, delta, "content", &ch->content,
-		    &ch->has_content, 0);
 	jv_free(content);
-	add_text(cs, (int)k, delta, "refusal", &ch->refusal, &ch->has_refusal,
-	    1);
+	add_text(cs, (int)k, delta, "refusal", &ch->refusal, &ch->has_refusal);
 	add_text(cs, -1, delta, "reasoning", &ch->reasoning,
-	    &ch->has_reasoning, 1);
+	    &ch->has_reasoning);
 	add_text(cs, -1, delta, "reasoning_content", &ch->reasoning_content,
-	    &ch->has_reasoning_content, 1);
+	    &ch->has_reasoning_content);
 	calls = json_get(delta, "tool_calls");
 	if (jv_get_kind(calls) == JV_KIND_ARRAY) {
 		n = jv_array_length(jv_copy(calls));

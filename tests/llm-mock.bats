@@ -551,6 +551,7 @@ now_ms() {
 	assert_output 'It is Paris, the capital.'
 	# Reassembled, the stream is the body: every choice's message and finish_reason.
 	echo '{"model":"m","messages":[],"stream":true}' >req.json
+	stop_mock
 	start_mock -s s.json
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_success

@@ -57,6 +57,12 @@ bin/%: bin/%.c lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(LDLIBS)
 
+# The JSON Schema Test Suite runner of tests/schema-suite.bats.
+build/schema-suite: tests/schema-suite.c lib/libllm.a $(LIBHDR)
+	@mkdir -p build
+	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(LDLIBS)
+
 tools.d/add: tools.d/add.c
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< $(JQ_LIBS) $(LDLIBS)

@@ -851,7 +851,7 @@ schema_list(struct check *c, jv schema, const char *kw)
 static void
 check_choice(struct check *c, jv schema, jv inst, const char *kw, jv *ev)
 {
-	jv list = schema_list(c, schema, kw), sub, errs, why;
+	jv list = schema_list(c, schema, kw), sub, errs, why, reason;
 	int one = kw[0] == 'o', n, i, matched = 0, hit[2] = {0, 0};
 
 	if (!jv_is_valid(list))
@@ -866,11 +866,11 @@ check_choice(struct check *c, jv schema, jv inst, const char *kw, jv *ev)
 				hit[matched] = i + 1;
 			matched++;
 		} else if (i < 4) {
-			why = jv_string_concat(why, shorten(n == 1 ?
-			    first_reason(c, errs) : jv_string_fmt("%s%d: %s",
-			    i ? "; " : "", i + 1, jv_string_value(
-			    jv_string_concat(jv_string(""),
-			    first_reason(c, errs)))), 150));
+			reason = first_reason(c, errs);
+			if (n > 1)
+				reason = jv_string_concat(jv_string_fmt("%s%d: ",
+				    i ? "; " : "", i + 1), reason);
+			why = jv_string_concat(why, shorten(reason, 150));
 		} else if (i == 4) {
 			why = jv_string_append_str(why, "; ...");
 		}
@@ -1127,7 +1127,8 @@ index_add(struct check *c, jv key, jv schema, jv base, int dynamic)
 }
 
 /* Record the resources and anchors of schema and its subschemas in
- * c->index: "URI" and "URI#anchor" -> {s: schema, b: base, d: dynamic}. */
+ * c->index: "URI" and "URI#anchor" -> {s: schema, b: the base URI it
+ * is in (before its own "$id"), d: whether a $dynamicAnchor}. */
 static void
 index_schema(struct check *c, jv schema, jv base, int depth)
 {
@@ -1143,7 +1144,7 @@ index_schema(struct check *c, jv schema, jv base, int depth)
 		"properties", "patternProperties", "$defs", "definitions",
 		"dependentSchemas", "dependencies"
 	};
-	jv id, v, sub;
+	jv id, v, sub, outer;
 	size_t i;
 	int j;
 
@@ -1162,15 +1163,17 @@ index_schema(struct check *c, jv schema, jv base, int depth)
 	    !jv_object_has(jv_copy(schema), jv_string("$ref")))
 		index_add(c, resolve_uri(jv_string_value(base),
 		    jv_string_value(id)), schema, jv_copy(base), 0);
-	base = schema_base(c, schema, base);
-	index_add(c, jv_copy(base), schema, jv_copy(base), 0);
+	outer = base;
+	base = schema_base(c, schema, jv_copy(outer));
+	index_add(c, jv_copy(base), schema, jv_copy(outer), 0);
 	for (i = 0; i < 2 && !c->draft7; i++) {
 		v = json_get(schema, i ? "$dynamicAnchor" : "$anchor");
 		if (jv_get_kind(v) == JV_KIND_STRING)
 			index_add(c, jv_string_fmt("%s#%s", jv_string_value(base),
-			    jv_string_value(v)), schema, jv_copy(base), (int)i);
+			    jv_string_value(v)), schema, jv_copy(outer), (int)i);
 		jv_free(v);
 	}
+	jv_free(outer);
 	jv_free(id);
 	for (i = 0; i < sizeof one / sizeof one[0]; i++) {
 		v = json_get(schema, one[i]);
@@ -1210,7 +1213,8 @@ hex_digit(char ch)
 }
 
 /* The schema at the JSON Pointer ptr (percent-encoded, as in a URI
- * fragment) from cur (consumed), its base updated along the way. */
+ * fragment) from cur (consumed); *base, the base URI cur is in, becomes
+ * the one the schema found is in. */
 static jv
 follow_pointer(struct check *c, jv cur, const char *ptr, jv *base)
 {
@@ -1219,6 +1223,8 @@ follow_pointer(struct check *c, jv cur, const char *ptr, jv *base)
 	long i;
 
 	while (*ptr == '/' && jv_is_valid(cur)) {
+		if (jv_get_kind(cur) == JV_KIND_OBJECT)
+			*base = schema_base(c, cur, *base);
 		key.len = 0;
 		for (ptr++; *ptr != '\0' && *ptr != '/'; ptr++) {
 			ch = *ptr;
@@ -1252,8 +1258,6 @@ follow_pointer(struct check *c, jv cur, const char *ptr, jv *base)
 			jv_free(cur);
 			cur = jv_invalid();
 		}
-		if (jv_get_kind(cur) == JV_KIND_OBJECT)
-			*base = schema_base(c, cur, *base);
 	}
 	buf_free(&key);
 	if (*ptr == '\0' && is_schema(cur))
@@ -1262,8 +1266,8 @@ follow_pointer(struct check *c, jv cur, const char *ptr, jv *base)
 	return jv_invalid();
 }
 
-/* The schema that the absolute URI names (from c->index), its base in
- * *base; jv_invalid() when there is none in this schema. */
+/* The schema that the absolute URI (borrowed) names (from c->index),
+ * its base in *base; jv_invalid() when there is none in this schema. */
 static jv
 lookup_uri(struct check *c, jv uri, jv *base)
 {
@@ -1303,7 +1307,7 @@ is_dynamic(jv entry)
 static void
 check_ref(struct check *c, jv schema, jv inst, jv *ev)
 {
-	jv ref, uri, target, base, entry, scope;
+	jv ref, uri, target, base, entry, scope, saved;
 	const char *frag;
 	int i, n, dynamic;
 
@@ -1317,7 +1321,7 @@ check_ref(struct check *c, jv schema, jv inst, jv *ev)
 		if (jv_get_kind(ref) == JV_KIND_STRING) {
 			uri = resolve_uri(jv_string_value(c->base),
 			    jv_string_value(ref));
-			target = lookup_uri(c, jv_copy(uri), &base);
+			target = lookup_uri(c, uri, &base);
 		}
 		frag = jv_is_valid(uri) ? strchr(jv_string_value(uri), '#') :
 		    NULL;
@@ -1325,7 +1329,7 @@ check_ref(struct check *c, jv schema, jv inst, jv *ev)
 		    frag[1] != '/' ? jv_object_get(jv_copy(c->index),
 		    jv_copy(uri)) : jv_invalid();
 		n = jv_array_length(jv_copy(c->scope));
-		for (i = 0; is_dynamic(entry) && i < n; i++) {
+		for (i = is_dynamic(entry) ? 0 : n; i < n; i++) {
 			scope = jv_array_get(jv_copy(c->scope), i);
 			jv_free(entry);
 			entry = jv_object_get(jv_copy(c->index),
@@ -1341,20 +1345,12 @@ check_ref(struct check *c, jv schema, jv inst, jv *ev)
 		}
 		jv_free(entry);
 		if (jv_is_valid(target)) {
-			if (!spend(c, 1)) {
-				;
-			} else {
-				jv saved = c->base;
-
-				c->base = base;
-				base = jv_copy(c->base);
-				c->scope = jv_array_append(c->scope,
-				    jv_copy(c->base));
-				check_value(c, target, inst, ev);
-				c->scope = jv_array_slice(c->scope, 0, n);
-				jv_free(c->base);
-				c->base = saved;
-			}
+			saved = c->base;
+			c->base = base;
+			base = jv_invalid();
+			check_value(c, target, inst, ev);
+			jv_free(c->base);
+			c->base = saved;
 		} else {
 			invalid_keyword(c, dynamic ? "$dynamicRef" : "$ref");
 		}

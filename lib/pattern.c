@@ -11,6 +11,9 @@
  *	\uHHHH \u{H...}	code points (a surrogate pair is one code point)
  *	[ & in a class	themselves (Oniguruma nests classes, intersects &&)
  *	[] [^]		nothing, anything
+ *	\p{Name=Value}	\p{Value}: Oniguruma knows scripts and general
+ *			categories by their values (Script_Extensions is
+ *			taken as Script)
  * Everything else (classes, \p{...}, \cX, lookaround, back references,
  * named groups, lazy quantifiers) is Oniguruma's own, which agrees.
  *
@@ -162,7 +165,7 @@ rewrite(const char *p, size_t n, struct buf *out)
 		"0-9",
 		"\\x{0}-/:-\\x{10FFFF}"
 	};
-	const char *set;
+	const char *set, *eq;
 	int in_class = 0;
 	size_t i, used;
 
@@ -174,6 +177,12 @@ rewrite(const char *p, size_t n, struct buf *out)
 				buf_append_str(out, in_class ? "" : "[");
 				buf_append_str(out, set_ranges[set - sets]);
 				buf_append_str(out, in_class ? "" : "]");
+			} else if ((p[i] == 'p' || p[i] == 'P') && i + 1 < n &&
+			    p[i + 1] == '{' && (eq = memchr(p + i, '=', n - i))
+			    != NULL && memchr(p + i, '}', (size_t)(eq - p) - i)
+			    == NULL) {
+				buf_append(out, p + i - 1, 3);	/* \p{ */
+				i = (size_t)(eq - p);
 			} else if (p[i] == 'u') {
 				if ((used = rewrite_u(p, n, i, out)) == 0)
 					return 0;

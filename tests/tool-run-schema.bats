@@ -80,3 +80,102 @@ CASES
 	assert_output --partial 'pattern'
 	[ ! -e runs ]
 }
+
+# A tool p whose property NAME must match PATTERN, for each line
+# "NAME PATTERN" on stdin.
+pattern_tool() {
+	printf '#!/bin/sh\necho ran\n' >tools.d/p
+	chmod +x tools.d/p
+	jq -Rn '{name: "p", parameters: {type: "object", properties:
+	    ([inputs | capture("^(?<k>[^ ]+) (?<p>.*)$") | {(.k): {type: "string", pattern: .p}}] | add)}}' \
+		>tools.d/p.json
+}
+
+@test "patterns are ECMA-262: \\p{...}, lookaround, back references, \\cX, \\s, \\d, \$" {
+	pattern_tool <<'PATTERNS'
+letter ^\p{L}+$
+greek ^\p{Script=Greek}+$
+ahead ^a(?=b)
+behind (?<!x)y$
+backref ^(\w)\1$
+named ^(?<c>.)\k<c>$
+ctrl ^\cJ$
+space ^\s$
+nonspace ^\S+$
+digit ^\d+$
+dollar ^abc$
+word ^\w+$
+unicode ^\u00e9\u{1F600}$
+PATTERNS
+	# id|property|value as JSON|1 when the call runs, 0 when refused
+	cases='1|letter|"école"|1
+2|letter|"x1"|0
+3|greek|"αβγ"|1
+4|greek|"abc"|0
+5|ahead|"ab"|1
+6|ahead|"ac"|0
+7|behind|"ay"|1
+8|behind|"xy"|0
+9|backref|"aa"|1
+10|backref|"ab"|0
+11|named|"zz"|1
+12|named|"zy"|0
+13|ctrl|"\n"|1
+14|ctrl|"J"|0
+15|space|"\u00a0"|1
+16|space|"\ufeff"|1
+17|space|"\u2028"|1
+18|space|"x"|0
+19|nonspace|"a\ufeffb"|0
+20|digit|"0123"|1
+21|digit|"١٢٣"|0
+22|dollar|"abc"|1
+23|dollar|"abc\n"|0
+24|word|"abc_1"|1
+25|word|"é"|0
+26|unicode|"é😀"|1'
+	jq -Rn '[inputs | split("|") | {id: .[0], type: "function",
+	    function: {name: "p", arguments: ({(.[1]): (.[2] | fromjson)} | tojson)}}]' \
+		<<<"$cases" >calls.json
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" >results.json
+	run jq -r --arg cases "$cases" '
+		($cases | split("\n") | map(split("|") | {key: .[0], value: .[3]})
+		    | from_entries) as $want
+		| .[] | (if .content == "ran" then "1" else "0" end) as $got
+		| select($got != $want[.tool_call_id]
+		    or ($got == "0" and (.content | test("must match the pattern") | not)))
+		| "\(.tool_call_id): \(.content)"' results.json
+	assert_success
+	assert_output ""
+}
+
+@test "a pattern that would backtrack for ever stops that call with an error, soon" {
+	pattern_tool <<'PATTERNS'
+trail \s+$
+nested ^(a+)+$
+PATTERNS
+	jq -n '[
+	    {id: "1", type: "function", function: {name: "p", arguments:
+	        ({trail: ("                              " * 1000 + "x")} | tojson)}},
+	    {id: "2", type: "function", function: {name: "p", arguments:
+	        ({trail: (" " * 1048576 + "x")} | tojson)}},
+	    {id: "3", type: "function", function: {name: "p", arguments:
+	        ({nested: ("a" * 5000 + "!")} | tojson)}},
+	    {id: "4", type: "function", function: {name: "p", arguments:
+	        ({trail: "ok  "} | tojson)}}]' >calls.json
+	start=$(date +%s)
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ $(($(date +%s) - start)) -le $((10 * TIME_FACTOR)) ]
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" >results.json
+	run jq -r '.[] | "\(.tool_call_id) \(.content | (fromjson? | .error) // .)"' results.json
+	assert_line --index 0 --regexp '^1 invalid arguments for p, not run: /trail: is too expensive to match against the pattern \\s\+\$ \(the match was stopped\); send a shorter or simpler value$'
+	assert_line --index 1 --regexp '^2 invalid arguments for p, not run: /trail: is too expensive to match'
+	assert_line --index 2 --regexp '^3 invalid arguments for p, not run: /nested: is too expensive to match'
+	assert_line --index 3 '4 ran'
+	[ "${#lines[@]}" -eq 4 ]
+}

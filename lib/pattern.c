@@ -15,7 +15,10 @@
  *			categories by their values (Script_Extensions is
  *			taken as Script)
  * Everything else (classes, \p{...}, \cX, lookaround, back references,
- * named groups, lazy quantifiers) is Oniguruma's own, which agrees.
+ * named groups, lazy quantifiers) is Oniguruma's own, which agrees, but
+ * for two things it cannot do: a lookbehind whose alternatives differ in
+ * length or that holds ".*" does not compile, and a back reference to a
+ * group that has not matched fails instead of matching "".
  *
  * Each search may backtrack at most MAX_RETRIES times (about 50 ms);
  * past that it answers PATTERN_TOO_COSTLY instead of running on.

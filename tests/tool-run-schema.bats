@@ -179,3 +179,54 @@ PATTERNS
 	assert_line --index 3 '4 ran'
 	[ "${#lines[@]}" -eq 4 ]
 }
+
+@test "the keywords of 2020-12 beyond the basic ones, each violation in plain words" {
+	cat >tools.d/t.json <<'JSON'
+{"name":"t","parameters":{"type":"object",
+ "properties":{"a":{"type":"array","contains":{"type":"integer"},"maxContains":2},
+  "card":{"type":"string"},"m":{"propertyNames":{"maxLength":3}},
+  "k":{"if":{"minimum":10},"then":{"multipleOf":5},"else":{"const":1}},
+  "x":{"type":"integer","multipleOf":0.123456789},
+  "r":{"prefixItems":[{"type":"string"}],"items":{"$ref":"#/properties/r/prefixItems/0"}},
+  "p":{"$ref":"#/$defs/a%25b"}},
+ "$defs":{"a%b":{"enum":["yes"]}},
+ "dependentRequired":{"card":["cvv"]},
+ "allOf":[{"properties":{"cvv":{"type":"string"}}}],
+ "unevaluatedProperties":false}}
+JSON
+	p='invalid arguments for t, not run: '
+	while IFS='|' read -r args expected; do
+		got=$(verdict "$args")
+		if [ "$got" != "$p$expected" ]; then
+			printf 'args %s\nexpected %s\ngot      %s\n' "$args" "$p$expected" "$got" >&2
+			return 1
+		fi
+	done <<'CASES'
+{"a":["x"]}|/a: must have at least 1 item matching the "contains" schema (0 do)
+{"a":[1,2,3]}|/a: must have at most 2 items matching the "contains" schema (3 do)
+{"card":"4111"}|/: missing property "cvv" (required when "card" is present)
+{"m":{"long":1}}|/m: has a property name that is not allowed: "long" (must be at most 3 characters long)
+{"k":12}|/k: must be a multiple of 5
+{"k":3}|/k: must be 1
+{"x":1e308}|/x: must be a multiple of 0.123456789
+{"r":["a",2]}|/r/1: must be a string, not a number
+{"p":"no"}|/p: must be "yes"
+{"zz":1}|/zz: is not allowed (the schema describes no such property)
+CASES
+	[ ! -e runs ]
+	run verdict '{"a":[1],"card":"4111","cvv":"123","m":{"ab":1},"k":15,"r":["a","b"],"p":"yes"}'
+	assert_output '{"a":[1],"card":"4111","cvv":"123","m":{"ab":1},"k":15,"r":["a","b"],"p":"yes"}'
+}
+
+@test "the draft is the one \$schema names: draft 7 ignores what sits beside \$ref" {
+	for draft in 'http://json-schema.org/draft-07/schema#' 'https://json-schema.org/draft/2020-12/schema'; do
+		jq -n --arg d "$draft" '{name: "t", parameters: {"$schema": $d,
+		    type: "object", properties: {s: {"$ref": "#/$defs/str", maxLength: 2}},
+		    "$defs": {str: {type: "string"}}}}' >tools.d/t.json
+		verdict '{"s":"long"}' >>verdicts
+	done
+	run cat verdicts
+	assert_line --index 0 '{"s":"long"}'
+	assert_line --index 1 'invalid arguments for t, not run: /s: must be at most 2 characters long'
+	[ "${#lines[@]}" -eq 2 ]
+}

@@ -1395,11 +1395,13 @@ check_value(struct check *c, jv schema, jv inst, jv *ev)
 		invalid_keyword(c, "nullable");
 	jv_free(nullable);
 	c->depth++;
-	local = jv_object();
+	local = c->track ? jv_object() : jv_invalid();
 	saved = c->base;
 	c->base = schema_base(c, schema, jv_copy(saved));
 	n = jv_array_length(jv_copy(c->scope));
-	c->scope = jv_array_append(c->scope, jv_copy(c->base));
+	if (n == 0 || !jv_equal(jv_array_get(jv_copy(c->scope), n - 1),
+	    jv_copy(c->base)))	/* a schema resource entered */
+		c->scope = jv_array_append(c->scope, jv_copy(c->base));
 	if (c->draft7 && jv_object_has(jv_copy(schema), jv_string("$ref"))) {
 		check_ref(c, schema, inst, &local);	/* siblings ignored */
 	} else if (check_type(c, schema, inst)) {
@@ -1417,7 +1419,8 @@ check_value(struct check *c, jv schema, jv inst, jv *ev)
 		    jv_get_kind(inst) == JV_KIND_ARRAY)
 			check_unevaluated(c, schema, inst, &local);
 	}
-	c->scope = jv_array_slice(c->scope, 0, n);
+	if (jv_array_length(jv_copy(c->scope)) > n)
+		c->scope = jv_array_slice(c->scope, 0, n);
 	jv_free(c->base);
 	c->base = saved;
 	c->depth--;

@@ -43,7 +43,6 @@
 #define MAX_LISTED 10          /* enum values or property names listed */
 
 struct check {
-	jv root;         /* the whole schema */
 	jv index;        /* URI -> {s: schema, b: its base URI, d: dynamic} */
 	jv base;         /* base URI of the schema being applied */
 	jv scope;        /* dynamic scope: base URIs entered, outermost first */
@@ -1303,13 +1302,42 @@ is_dynamic(jv entry)
 	return r;
 }
 
+/* For a $dynamicRef to uri (borrowed) whose target is a $dynamicAnchor:
+ * the outermost resource of the dynamic scope with a $dynamicAnchor of
+ * that name replaces *target and *base. */
+static void
+dynamic_target(struct check *c, jv uri, jv *target, jv *base)
+{
+	const char *frag = strchr(jv_string_value(uri), '#');
+	jv entry, scope;
+	int i, n = jv_array_length(jv_copy(c->scope));
+
+	if (frag == NULL || frag[1] == '/' || frag[1] == '\0')
+		return;
+	entry = jv_object_get(jv_copy(c->index), jv_copy(uri));
+	for (i = is_dynamic(entry) ? 0 : n; i < n; i++) {
+		scope = jv_array_get(jv_copy(c->scope), i);
+		jv_free(entry);
+		entry = jv_object_get(jv_copy(c->index),
+		    jv_string_fmt("%s%s", jv_string_value(scope), frag));
+		jv_free(scope);
+		if (is_dynamic(entry)) {
+			jv_free(*target);
+			jv_free(*base);
+			*target = json_get(entry, "s");
+			*base = json_get(entry, "b");
+			break;
+		}
+	}
+	jv_free(entry);
+}
+
 /* "$ref" and "$dynamicRef": the schema they name applied to inst. */
 static void
 check_ref(struct check *c, jv schema, jv inst, jv *ev)
 {
-	jv ref, uri, target, base, entry, scope, saved;
-	const char *frag;
-	int i, n, dynamic;
+	jv ref, uri, target, base, saved;
+	int dynamic;
 
 	for (dynamic = 0; dynamic < (c->draft7 ? 1 : 2); dynamic++) {
 		ref = json_get(schema, dynamic ? "$dynamicRef" : "$ref");
@@ -1317,33 +1345,14 @@ check_ref(struct check *c, jv schema, jv inst, jv *ev)
 			continue;
 		base = jv_invalid();
 		target = jv_invalid();
-		uri = jv_invalid();
 		if (jv_get_kind(ref) == JV_KIND_STRING) {
 			uri = resolve_uri(jv_string_value(c->base),
 			    jv_string_value(ref));
 			target = lookup_uri(c, uri, &base);
+			if (dynamic && jv_is_valid(target))
+				dynamic_target(c, uri, &target, &base);
+			jv_free(uri);
 		}
-		frag = jv_is_valid(uri) ? strchr(jv_string_value(uri), '#') :
-		    NULL;
-		entry = dynamic && jv_is_valid(target) && frag != NULL &&
-		    frag[1] != '/' ? jv_object_get(jv_copy(c->index),
-		    jv_copy(uri)) : jv_invalid();
-		n = jv_array_length(jv_copy(c->scope));
-		for (i = is_dynamic(entry) ? 0 : n; i < n; i++) {
-			scope = jv_array_get(jv_copy(c->scope), i);
-			jv_free(entry);
-			entry = jv_object_get(jv_copy(c->index),
-			    jv_string_fmt("%s%s", jv_string_value(scope), frag));
-			jv_free(scope);
-			if (is_dynamic(entry)) {
-				jv_free(target);
-				jv_free(base);
-				target = json_get(entry, "s");
-				base = json_get(entry, "b");
-				break;
-			}
-		}
-		jv_free(entry);
 		if (jv_is_valid(target)) {
 			saved = c->base;
 			c->base = base;
@@ -1356,7 +1365,6 @@ check_ref(struct check *c, jv schema, jv inst, jv *ev)
 		}
 		jv_free(base);
 		jv_free(target);
-		jv_free(uri);
 		jv_free(ref);
 	}
 }
@@ -1444,7 +1452,6 @@ schema_check(jv schema, jv instance)
 {
 	struct check c = {0};
 
-	c.root = schema;
 	c.out = jv_array();
 	c.steps = MAX_STEPS;
 	c.draft7 = jv_get_kind(schema) == JV_KIND_OBJECT &&

@@ -21,8 +21,9 @@
  * rounding.
  *
  * Nested schemas are limited to 64 levels and the work to a fixed
- * budget, each pattern match to its own, so no schema or instance can
- * exhaust the stack or hang the caller.
+ * budget; each pattern match is bounded (lib/pattern.c), and all of them
+ * together to MAX_PATTERN_TIME, so no schema or instance can exhaust the
+ * stack or hang the caller.
  */
 #include <ctype.h>
 #include <math.h>
@@ -41,6 +42,7 @@
 #define MAX_VIOLATIONS 50      /* violations listed */
 #define MAX_SHOWN 60           /* bytes of a value quoted in a message */
 #define MAX_LISTED 10          /* enum values or property names listed */
+#define MAX_PATTERN_TIME 1.0   /* seconds of pattern matching per check */
 
 struct check {
 	jv index;        /* URI -> {s: schema, b: its base URI, d: dynamic} */
@@ -54,6 +56,7 @@ struct check {
 	int too_many;    /* violations were left out */
 	int draft7;      /* draft 7 (or older) rules */
 	int track;       /* unevaluated* present: record what is evaluated */
+	double pattern_deadline; /* when pattern matching must stop */
 };
 
 static void check_value(struct check *c, jv schema, jv inst, jv *ev);
@@ -444,6 +447,10 @@ pattern_ok(struct check *c, jv pat, jv str, const char *kw)
 
 	if (!spend(c, 1 + jv_string_length_bytes(jv_copy(str)) / 1000))
 		return 1;
+	if (c->pattern_deadline == 0)
+		c->pattern_deadline = now_seconds() + MAX_PATTERN_TIME;
+	else if (now_seconds() > c->pattern_deadline)
+		return c->steps = -1, 1;	/* many costly matches */
 	r = pattern_search(jv_string_value(pat),
 	    (size_t)jv_string_length_bytes(jv_copy(pat)), jv_string_value(str),
 	    (size_t)jv_string_length_bytes(jv_copy(str)));

@@ -230,3 +230,18 @@ CASES
 	assert_line --index 1 'invalid arguments for t, not run: /s: must be at most 2 characters long'
 	[ "${#lines[@]}" -eq 2 ]
 }
+
+@test "many costly matches in one call are stopped together, soon" {
+	printf '#!/bin/sh\necho ran\n' >tools.d/p
+	chmod +x tools.d/p
+	echo '{"name":"p","parameters":{"type":"object","properties":{"a":{"type":"array","items":{"type":"string","pattern":"\\s+$"}}}}}' >tools.d/p.json
+	jq -n '[{id: "1", type: "function", function: {name: "p", arguments:
+	    ({a: [range(60) | " " * 30000 + "x"]} | tojson)}}]' >calls.json
+	start=$(date +%s)
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ $(($(date +%s) - start)) -le $((10 * TIME_FACTOR)) ]
+	[ -z "$stderr" ]
+	run jq -r '.[0].content | fromjson | .error' <<<"$output"
+	assert_output --regexp '^invalid arguments for p, not run: /a/0: is too expensive to match against the pattern .*; /: the arguments are too large or too complex to check$'
+}

@@ -29,7 +29,7 @@ ADD='{"tool_calls":[{"id":"c1","name":"add","arguments":{"a":5,"b":4}}]}'
 	json_eq "$output" "{\"version\":1,\"dir\":\"$TMP/mytools\",\"model\":\"m1\",\"base_url\":\"$MOCK_URL\",
 		\"max_turns\":3,\"final\":false,\"timeout\":\"9\",\"retries\":\"1\",\"tool_timeout\":\"4\",
 		\"jobs\":\"2\",\"env\":[\"HOME\"],\"sandbox\":null,\"confirm\":false,\"allow\":\"add\",
-		\"deny\":\"rm\",\"guards\":[\"true\"],\"refusal\":\"no\",\"no_tools\":false}"
+		\"deny\":\"rm\",\"guards\":[\"true\"],\"refusal\":\"no\",\"no_tools\":false,\"text_calls\":false}"
 	run grep -r sk-secret k
 	assert_failure
 }

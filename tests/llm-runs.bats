@@ -313,3 +313,16 @@ question" >/dev/null || true
 	assert_output ''
 	[ ! -e runs ]
 }
+
+@test "llm-runs prune leaves a run in use alone" {
+	mkdir -m 700 runs runs/20260101T000000Z-aaaaaa runs/20260102T000000Z-bbbbbb
+	flock runs/20260101T000000Z-aaaaaa sleep 3 3>&- &
+	pid=$!
+	sleep 0.3
+	run --separate-stderr llm-runs prune -k 0
+	assert_success
+	run ls runs
+	assert_output 20260101T000000Z-aaaaaa
+	kill "$pid"
+	wait "$pid" || true
+}

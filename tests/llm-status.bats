@@ -25,8 +25,8 @@ on_pty() {
 @test "on a terminal: what the loop waits for and for how long, then erased" {
 	on_pty "llm-loop -d mytools -u $MOCK_URL go"
 	assert_success
-	assert_output --partial $'\rmodel call 1 of at most 10 \xc2\xb7 0.'
-	assert_output --partial $'\r3 tools running: nap, nap, bad\\e]0;x \xc2\xb7 0.'
+	assert_output --regexp $'\rmodel call 1 of at most 10 \xc2\xb7 [0-9]+\\.[0-9] s'
+	assert_output --partial $'\r3 tools running: nap, nap, bad\\e]0;x \xc2\xb7 '
 	# Erased each time, before the answer.
 	assert_output --regexp $'s\e\\[K\r\e\\[Kdone'
 	[[ $output != *$'\e]0;x'* ]]
@@ -59,8 +59,9 @@ on_pty() {
 
 @test "llm-status ends with the process that started it" {
 	# Its parent, a shell on a terminal, goes away: the line is erased.
-	on_pty "sh -c 'llm-status waiting & sleep 0.5' ; sleep 0.5"
+	t=$(awk "BEGIN { print 0.6 * $TIME_FACTOR }")
+	on_pty "sh -c 'llm-status waiting & sleep $t' ; sleep $t"
 	assert_success
-	assert_output --partial $'\rwaiting \xc2\xb7 0.'
+	assert_output --regexp $'\rwaiting \xc2\xb7 [0-9]+\\.[0-9] s'
 	[[ $output == *$'\r\e[K' ]]
 }

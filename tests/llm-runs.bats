@@ -326,3 +326,13 @@ question" >/dev/null || true
 	kill "$pid"
 	wait "$pid" || true
 }
+
+@test "a settings.json that is not a settings file: exit 3" {
+	script '{"content":"a"}'
+	llm-loop -N -k k -u "$MOCK_URL" "one" >/dev/null
+	echo '{"max_turns":' >k/settings.json
+	run --separate-stderr llm-loop -c k "two"
+	assert_failure 3
+	assert_output ''
+	assert_equal "$stderr" 'llm-loop: k/settings.json: not a settings file'
+}

@@ -190,6 +190,42 @@ read_fd_all(int fd, struct buf *b, size_t max)
 	return 0;
 }
 
+const char *
+file_name(const char *path)
+{
+	return path == NULL || strcmp(path, "-") == 0 ? "standard input" :
+	    path;
+}
+
+int
+read_file(const char *path, size_t max, struct buf *b, char *why)
+{
+	int fd = STDIN_FILENO, rc;
+
+	if (path != NULL && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, READ_WHY_MAX, "%s", strerror(errno));
+		return -1;
+	}
+	rc = read_fd_all(fd, b, max);
+	if (rc == -1)
+		snprintf(why, READ_WHY_MAX, "%s", strerror(errno));
+	else if (rc == -2)
+		snprintf(why, READ_WHY_MAX, "larger than %zu bytes", max);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc == 0 ? 0 : -1;
+}
+
+void
+read_file_or_die(const char *path, size_t max, struct buf *b, int code)
+{
+	char why[READ_WHY_MAX];
+
+	if (read_file(path, max, b, why) < 0)
+		die(code, "%s: %s", file_name(path), why);
+}
+
 double
 now_seconds(void)
 {

@@ -25,7 +25,8 @@ B = $(BUILD:%=%/)
 PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
-LIB_NAMES = common json toolcall jobs schema sse jsonscan term textcalls
+LIB_NAMES = common json toolcall jobs schema sse jsonscan term textcalls \
+            completion httpd fault reply
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a

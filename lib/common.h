@@ -44,7 +44,12 @@ char *xstrdup(const char *s);
 void buf_grow(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_append_str(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
+
+/* Write all n bytes (EINTR retried); 0, or -1 with errno. */
+int write_all(int fd, const char *p, size_t n);
 
 /* Read fd to EOF into b (NUL-terminated). 0, or -1 with errno, or
  * -2 when more than max bytes arrive. */

@@ -63,6 +63,12 @@ $(B)bin/%: bin/%.c $(LIBA) $(LIBHDR) Makefile
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< $(LIBA) $(LINK_LIBS) $(JQ_LIBS) $(LDLIBS)
 
+# A server on lib/httpd.c that the tests run.
+$(B)tests/httpd/echo: tests/httpd/echo.c $(LIBA) $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(LIBA) $(JQ_LIBS) $(LDLIBS)
+
 # The fuzz harnesses of tests/fuzz/NAME_fuzz.c, each linked with
 # FUZZ_MAIN: the corpus replayer, or nothing under libFuzzer.
 FUZZ_MAIN = tests/fuzz/replay.c
@@ -148,7 +154,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -f $(PROGS) $(TOOLS_C) lib/*.o lib/libllm.a
+	rm -f $(PROGS) $(TOOLS_C) lib/*.o lib/libllm.a tests/httpd/echo
 	rm -rf build
 
 .PHONY: all programs fuzzers print-fuzz-names print-version asan valgrind fuzz-replay fuzz-build deps check \

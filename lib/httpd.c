@@ -425,6 +425,19 @@ http_format_head(struct buf *out, const struct http_response *r,
 }
 
 int
+http_send_head(int fd, const struct http_response *r, int chunked,
+    int keep_alive)
+{
+	struct buf head = {0};
+	int rc;
+
+	http_format_head(&head, r, chunked, keep_alive);
+	rc = write_all(fd, head.data, head.len);
+	buf_free(&head);
+	return rc;
+}
+
+int
 http_send(int fd, const struct http_response *r, int keep_alive)
 {
 	struct buf head = {0};

@@ -106,6 +106,10 @@ void http_set_json(struct http_response *r, int status, jv v);
  * unless keep_alive. */
 void http_format_head(struct buf *out, const struct http_response *r,
     int chunked, int keep_alive);
+/* Write the head of r alone (chunked: the body follows in chunks); 0,
+ * or -1 with errno. */
+int http_send_head(int fd, const struct http_response *r, int chunked,
+    int keep_alive);
 /* Write r whole; 0, or -1 with errno. */
 int http_send(int fd, const struct http_response *r, int keep_alive);
 /* Write one chunk of a chunked body (n == 0: the last); 0 or -1. */

@@ -100,13 +100,14 @@ spec_tool_call(jv tc, int n, int i)
 static int
 add_tool_calls(struct completion *c, jv list, int n, struct buf *why)
 {
-	jv shaped = jv_array(), calls, tc;
+	jv shaped, calls, tc;
 	int i, len;
 
 	if (!jv_is_valid(list) || jv_get_kind(list) == JV_KIND_NULL)
 		return 0;
 	if (jv_get_kind(list) != JV_KIND_ARRAY)
 		return problem(why, "tool_calls is not an array");
+	shaped = jv_array();
 	len = jv_array_length(jv_copy(list));
 	for (i = 0; i < len; i++) {
 		tc = spec_tool_call(jv_array_get(jv_copy(list), i), n, i);

@@ -574,3 +574,14 @@ now_ms() {
 	json_eq "$(chunks | jq -cs '[.[].choices[0].delta.tool_calls // empty | .[]] | group_by(.index) | map(map(.function.arguments) | join(""))')" \
 		'["{}","{}","{}"]'
 }
+
+@test "a tool call id given twice or empty is replaced, as tool-extract replaces it" {
+	start_mock -e '{tool_calls: [{id: "x", name: "a"}, {id: "x", name: "b"}, {id: "", name: "c"}]}'
+	run chat '{"messages":[]}'
+	assert_output 200
+	run jq -r '.choices[0].message.tool_calls | map(.id) | join(" ")' "$TMP/b"
+	assert_output --regexp '^x call_[0-9a-f]{24} call_[0-9a-f]{24}$'
+	run --separate-stderr tool-extract "$TMP/b"
+	assert_success
+	json_eq "$output" "$(jq -c '.choices[0].message.tool_calls' "$TMP/b")"
+}

@@ -45,17 +45,8 @@ static void
 vwarn(const char *fmt, va_list ap, int errnum)
 {
 	struct buf line = {0}, shown = {0};
-	va_list copy;
-	int n;
 
-	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0)
-		n = 0;
-	buf_grow(&line, (size_t)n);
-	vsnprintf(line.data, (size_t)n + 1, fmt, ap);
-	line.len = (size_t)n;
+	buf_vprintf(&line, fmt, ap);
 	if (errnum) {
 		buf_append_str(&line, ": ");
 		buf_append_str(&line, strerror(errnum));
@@ -158,21 +149,29 @@ buf_append_str(struct buf *b, const char *s)
 }
 
 void
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	buf_grow(b, n > 0 ? (size_t)n : 0);
+	if (n > 0)
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += n > 0 ? (size_t)n : 0;
+	b->data[b->len] = '\0';
+}
+
+void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	buf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
 }
 
 int

@@ -6,6 +6,7 @@
 #define LLM_COMMON_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 /* The version comes from the Makefile's VERSION, its one home. */
@@ -44,6 +45,7 @@ char *xstrdup(const char *s);
 void buf_grow(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_append_str(struct buf *b, const char *s);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);

@@ -23,7 +23,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,23 +523,6 @@ usage(FILE *f)
 		    "  -V, --version           show the version\n", f);
 }
 
-/* A usage error: say what is wrong (if fmt), show the synopsis, exit 2. */
-static _Noreturn void __attribute__((format(printf, 1, 2)))
-bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt != NULL) {
-		fprintf(stderr, "%s: ", progname);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	usage(stderr);
-	exit(EXIT_USAGE);
-}
-
 static const struct option longopts[] = {
 	{"port", required_argument, NULL, 'p'},
 	{"port-file", required_argument, NULL, 'P'},
@@ -608,11 +590,11 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'p':
 			if (parse_long(optarg, 0, 65535, &port) < 0)
-				bad_usage("bad port: %s", optarg);
+				usage_error(usage, "bad port: %s", optarg);
 			break;
 		case 'n':
 			if (parse_long(optarg, 1, 1L << 30, &count) < 0)
-				bad_usage("bad count: %s", optarg);
+				usage_error(usage, "bad count: %s", optarg);
 			break;
 		case 'P': port_file = optarg; break;
 		case 'l': log_path = optarg; break;
@@ -625,13 +607,13 @@ main(int argc, char **argv)
 			finish_stdout();
 			return 0;
 		default:
-			bad_usage(NULL);
+			usage_error(usage, NULL);
 		}
 	}
 	if (optind < argc)
-		bad_usage("unexpected operand: %s", argv[optind]);
+		usage_error(usage, "unexpected operand: %s", argv[optind]);
 	if (sources != 1)
-		bad_usage(sources ? "give only one of -s, -j and -e" :
+		usage_error(usage, sources ? "give only one of -s, -j and -e" :
 		    "a reply source is required: -s, -j or -e");
 	if (script_path != NULL)
 		load_script(&m, script_path);

@@ -130,14 +130,11 @@ main(int argc, char *argv[])
 			puts("tool-append " LLM_TOOLS_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			usage_error(usage, NULL);
 		}
 	}
-	if (argc - optind != 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind != 2)
+		usage_error(usage, NULL);
 	if (strcmp(argv[optind], "-") == 0 || strcmp(argv[optind + 1], "-") == 0)
 		die(EXIT_USAGE, "REQUEST and RESPONSE must be files: "
 		    "standard input carries the results");

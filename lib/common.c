@@ -89,6 +89,20 @@ die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+void
+usage_error(void (*usage)(FILE *), const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vwarn(fmt, ap, 0);
+		va_end(ap);
+	}
+	usage(stderr);
+	exit(EXIT_USAGE);
+}
+
 void *
 xmalloc(size_t n)
 {

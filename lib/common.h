@@ -38,6 +38,10 @@ void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnx_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A usage error: say what is wrong (when fmt is not NULL), show the
+ * synopsis with usage(stderr), exit 2. */
+_Noreturn void usage_error(void (*usage)(FILE *), const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

@@ -77,6 +77,8 @@ print-fuzz-names:
 	@echo $(FUZZ_NAMES)
 print-version:
 	@echo $(VERSION)
+print-progs:
+	@echo $(PROG_NAMES)
 
 $(B)fuzz/%: tests/fuzz/%_fuzz.c $(FUZZ_MAIN) tests/fuzz/fuzz.h $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
@@ -157,5 +159,5 @@ clean:
 	rm -f $(PROGS) $(TOOLS_C) lib/*.o lib/libllm.a tests/httpd/echo
 	rm -rf build
 
-.PHONY: all programs fuzzers print-fuzz-names print-version asan valgrind fuzz-replay fuzz-build deps check \
+.PHONY: all programs fuzzers print-fuzz-names print-version print-progs asan valgrind fuzz-replay fuzz-build deps check \
 	check-asan check-valgrind fuzz bench demo install uninstall clean

@@ -14,7 +14,7 @@ PROJ_CFLAGS   = -std=c11 -Wall -Wextra $(WERROR)
 PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
                 -DLLM_TOOLS_VERSION='"$(VERSION)"' \
                 -DLLM_DATADIR='"$(DATADIR)"'
-JQ_LIBS   = -ljq
+JQ_LIBS   = -ljq -lonig
 CURL_LIBS = -lcurl -lm
 
 # Where objects and programs go: here by default; a build variant sets
@@ -25,8 +25,8 @@ B = $(BUILD:%=%/)
 PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
-LIB_NAMES = common json toolcall jobs schema sse jsonscan term textcalls \
-            completion httpd fault reply
+LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
+            textcalls mcp completion httpd fault reply
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a
@@ -104,6 +104,12 @@ fuzz-build:
 	@$(MAKE) --no-print-directory BUILD=build/fuzz-libfuzzer WERROR= \
 	    CC=clang CFLAGS='$(SAN_CFLAGS) -fsanitize=fuzzer-no-link' \
 	    FUZZ_MAIN= FUZZ_LDFLAGS=-fsanitize=fuzzer fuzzers
+
+# The JSON Schema Test Suite runner of tests/schema-suite.bats.
+build/schema-suite: tests/schema-suite.c lib/libllm.a $(LIBHDR)
+	@mkdir -p build
+	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(LDLIBS)
 
 tools.d/add: tools.d/add.c
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

@@ -19,9 +19,9 @@ CURL_LIBS = -lcurl -lm
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
         bin/llm-prompt bin/llm-mock
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
-LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
+LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o lib/request.o \
          lib/sse.o lib/jsonscan.o lib/term.o
-LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h \
+LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h lib/request.h \
          lib/sse.h lib/jsonscan.h lib/term.h
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \

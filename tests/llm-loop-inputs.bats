@@ -151,3 +151,14 @@ llm-loop: the reply is kept in k" ]]
 	assert_output ''
 	[[ $stderr == "tool-extract: "* ]]
 }
+
+@test "no PROMPT with -I, or with stdin on a terminal, is a usage error" {
+	run --separate-stderr llm-loop -I
+	assert_failure 2
+	assert_output ''
+	[[ $stderr == *"llm-loop: no PROMPT: give one, or pipe it (or a request) in" ]]
+	# On a terminal, nothing waits for input that will not come.
+	run command script -qec "timeout 10 llm-loop -u http://127.0.0.1:9/v1" /dev/null
+	assert_failure 2
+	[[ $output == *"llm-loop: no PROMPT: give one, or pipe it (or a request) in"* ]]
+}

@@ -162,3 +162,13 @@ llm-loop: the reply is kept in k" ]]
 	assert_failure 2
 	[[ $output == *"llm-loop: no PROMPT: give one, or pipe it (or a request) in"* ]]
 }
+
+@test "--resume takes no -f, -o or -J" {
+	for opt in "-f a.txt" "-o temperature=0" "-J {}"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr llm-loop -R k $opt
+		assert_failure 2
+		assert_output ''
+		assert_equal "$stderr" 'llm-loop: --resume takes no -f, -o or -J: its requests are written already'
+	done
+}

@@ -228,7 +228,7 @@ main(int argc, char *argv[])
 	struct buf piped = {0}, text = {0};
 	int no_tools = 0, no_stdin = 0, have_piped = 0, c, i, n;
 	char **files = xmalloc(sizeof *files * (size_t)argc);
-	int nfiles = 0, file_stdin = 0;
+	int nfiles = 0, file_stdin = 0, rc = 0;
 
 	set_progname(argv[0]);
 	while ((c = getopt_long(argc, argv, "m:s:T:c:C:NhVO:f:Io:J:", longopts,
@@ -272,18 +272,20 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			goto out;
 		case 'V':
 			puts("llm-prompt " LLM_TOOLS_VERSION);
-			return 0;
+			goto out;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (argc - optind > 1) {
 		usage(stderr);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	prompt = optind < argc ? argv[optind] : NULL;
 	if (file_stdin && cont != NULL && strcmp(cont, "-") == 0)
@@ -364,13 +366,18 @@ main(int argc, char *argv[])
 		choice = jv_invalid();
 	}
 	jv_free(has);
-	if (jv_is_valid(choice))
+	if (jv_is_valid(choice)) {
 		request = jv_object_set(request, jv_string("tool_choice"), choice);
+		choice = jv_invalid();
+	}
 	json_write_stdout(request);
-	jv_free(options);
 	buf_free(&piped);
 	buf_free(&text);
+out:
+	jv_free(choice);
+	jv_free(options);
 	free(files);
-	finish_stdout();
-	return 0;
+	if (rc == 0)
+		finish_stdout();
+	return rc;
 }

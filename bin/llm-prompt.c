@@ -6,6 +6,7 @@
  * conversation in FILE (or stdin) instead. Without PROMPT and -c, stdin
  * is the request when it starts with { or [, else the prompt.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,9 +307,10 @@ main(int argc, char *argv[])
 		format = response_format_option(schema);
 	}
 	/* Text piped in, unless stdin is the conversation, a file of -f,
-	 * a terminal, or -I says no. */
+	 * a terminal, closed, or -I says no. */
 	if (!no_stdin && !file_stdin && !(cont != NULL &&
-	    strcmp(cont, "-") == 0) && !isatty(STDIN_FILENO)) {
+	    strcmp(cont, "-") == 0) && !isatty(STDIN_FILENO) &&
+	    fcntl(STDIN_FILENO, F_GETFD) != -1) {
 		read_input("-", "standard input", &piped, JSON_INPUT_MAX);
 		have_piped = piped.len > strspn(piped.data, " \t\r\n");
 	}

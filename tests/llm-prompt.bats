@@ -98,6 +98,9 @@ load helper
 	json_eq "$output" '{"messages":[{"role":"user","content":"hi"}]}'
 	run --separate-stderr llm-prompt -c - "next" < <(printf '[]')
 	json_eq "$output" '{"messages":[{"role":"user","content":"next"}]}'
+	# A closed stdin is no text.
+	timeout 10 llm-prompt "hi" <&- >out.json
+	json_eq "$(cat out.json)" '{"messages":[{"role":"user","content":"hi"}]}'
 }
 
 @test "without PROMPT, text on stdin is the prompt and JSON is the request" {

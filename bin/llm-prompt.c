@@ -4,7 +4,8 @@
  * (from tool-run --list) and a user message: text piped in on stdin,
  * the files of -f, then PROMPT; with -c it continues the request or
  * conversation in FILE (or stdin) instead. Without PROMPT and -c, stdin
- * is the request when it starts with { or [, else the prompt.
+ * is the request when it starts with { or [, else the prompt; with -c
+ * FILE and no PROMPT, stdin is not read.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -306,11 +307,12 @@ main(int argc, char *argv[])
 			    "go together");
 		format = response_format_option(schema);
 	}
-	/* Text piped in, unless stdin is the conversation, a file of -f,
-	 * a terminal, closed, or -I says no. */
-	if (!no_stdin && !file_stdin && !(cont != NULL &&
-	    strcmp(cont, "-") == 0) && !isatty(STDIN_FILENO) &&
-	    fcntl(STDIN_FILENO, F_GETFD) != -1) {
+	/* Text piped in, with PROMPT or as the prompt (or request) when
+	 * there is no -c; not when stdin is a file of -f, a terminal,
+	 * closed, or -I says no. */
+	if ((prompt != NULL || cont == NULL) && !no_stdin && !file_stdin &&
+	    !(cont != NULL && strcmp(cont, "-") == 0) &&
+	    !isatty(STDIN_FILENO) && fcntl(STDIN_FILENO, F_GETFD) != -1) {
 		read_input("-", "standard input", &piped, JSON_INPUT_MAX);
 		have_piped = piped.len > strspn(piped.data, " \t\r\n");
 	}

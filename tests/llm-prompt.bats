@@ -98,6 +98,11 @@ load helper
 	json_eq "$output" '{"messages":[{"role":"user","content":"hi"}]}'
 	run --separate-stderr llm-prompt -c - "next" < <(printf '[]')
 	json_eq "$output" '{"messages":[{"role":"user","content":"next"}]}'
+	# -c FILE without PROMPT amends the request: stdin is not read.
+	echo '{"messages":[{"role":"user","content":"q"}]}' >conv.json
+	run --separate-stderr llm-prompt -c conv.json -m m < <(printf 'not read')
+	assert_success
+	json_eq "$output" '{"model":"m","messages":[{"role":"user","content":"q"}]}'
 	# A closed stdin is no text.
 	timeout 10 llm-prompt "hi" <&- >out.json
 	json_eq "$(cat out.json)" '{"messages":[{"role":"user","content":"hi"}]}'

@@ -26,7 +26,8 @@ PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
-            textcalls mcp completion httpd fault reply
+            textcalls mcp completion httpd fault reply \
+            request
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a

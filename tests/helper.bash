@@ -22,6 +22,8 @@ setup() {
 	# Runs are kept here, never in the caller's state directory.
 	export XDG_STATE_HOME="$TMP/state"
 	export LC_ALL=C.UTF-8
+	# Programs that read piped text must not wait on the caller's stdin.
+	exec </dev/null
 	if declare -F local_setup >/dev/null; then local_setup; fi
 }
 

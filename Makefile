@@ -17,12 +17,12 @@ JQ_LIBS   = -ljq
 CURL_LIBS = -lcurl -lm
 
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
-        bin/llm-prompt bin/llm-mock
+        bin/llm-prompt bin/llm-mock bin/llm-holder
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
-         lib/sse.o lib/jsonscan.o lib/term.o
+         lib/sse.o lib/jsonscan.o lib/term.o lib/http.o lib/holder.o
 LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h \
-         lib/sse.h lib/jsonscan.h lib/term.h
+         lib/sse.h lib/jsonscan.h lib/term.h lib/http.h lib/holder.h
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \
            tools.d/get_order_status tools.d/get_time
@@ -34,7 +34,7 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
-       man/man1/llm-guard-json.1
+       man/man1/llm-guard-json.1 man/man1/llm-holder.1
 MAN7 = man/man7/llm-tools.7
 
 all: $(PROGS) $(TOOLS_C)
@@ -48,6 +48,10 @@ lib/%.o: lib/%.c $(LIBHDR)
 bin/llm-request: bin/llm-request.c lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< lib/libllm.a $(CURL_LIBS) $(JQ_LIBS) $(LDLIBS)
+
+bin/llm-holder: bin/llm-holder.c lib/libllm.a $(LIBHDR)
+	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< lib/libllm.a $(CURL_LIBS) -lpthread $(LDLIBS)
 
 bin/llm-mock: bin/llm-mock.c lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

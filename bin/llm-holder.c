@@ -434,7 +434,7 @@ main(int argc, char *argv[])
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "i:fhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:fw:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_seconds(optarg, &idle) != 0 || idle <= 0)

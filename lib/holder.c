@@ -215,9 +215,8 @@ holder_perform(const char *socket_path, const struct http_call *call,
 	for (;;) {
 		got = holder_recv(fd, &type, &rec, HOLDER_RECORD_MAX);
 		if (got <= 0) {
-			if (!started) {
-				rc = HOLDER_BYPASS;
-			} else if (got < 0 && (errno == EAGAIN ||
+			/* The request may have gone out: a failed transfer. */
+			if (got < 0 && (errno == EAGAIN ||
 			    errno == EWOULDBLOCK)) {
 				snprintf(errbuf, CURL_ERROR_SIZE, "the connection "
 				    "holder %s did not answer", socket_path);

@@ -44,8 +44,9 @@ struct holder_reply {
  * as curl_easy_perform would. held is filled before the first body
  * byte is handed over. Returns the transfer's CURLcode (errbuf, of
  * CURL_ERROR_SIZE bytes, says why), or HOLDER_BYPASS when no holder of
- * this user answers there or it will not serve this request, before
- * anything was handed over.
+ * this user answers there, or it will not serve this request, or it
+ * goes away before it has the whole request. A holder that goes away
+ * later is a failed transfer (CURLE_RECV_ERROR).
  */
 int holder_perform(const char *socket_path, const struct http_call *call,
     curl_write_callback on_header, curl_write_callback on_body, void *userp,

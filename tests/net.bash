@@ -60,6 +60,10 @@ http {
 		listen 127.0.0.1:$port ssl http2;
 		ssl_certificate $TMP/$ca-server.crt;
 		ssl_certificate_key $TMP/$ca-server.key;
+		location = /ready {
+			access_log off;
+			return 204;
+		}
 		location / {
 			proxy_pass http://127.0.0.1:$MOCK_PORT;
 			proxy_buffering off;
@@ -73,13 +77,11 @@ CONF
 		2>"$TMP/nginx/stderr" &
 	NGINX_PID=$!
 	for i in $(seq 1 $((200 * TIME_FACTOR))); do
-		curl -s -o /dev/null --cacert "$TMP/$ca.crt" "https://127.0.0.1:$port/" &&
+		curl -s -o /dev/null --cacert "$TMP/$ca.crt" "https://127.0.0.1:$port/ready" &&
 			break
 		kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMP/nginx/stderr" >&2; return 1; }
 		sleep 0.025
 	done
-	: >"$TMP/access.log"
-	: >"$TMP/mock.log"
 	TLS_URL="https://127.0.0.1:$port/v1"
 	export TLS_URL
 }

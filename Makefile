@@ -15,6 +15,7 @@ PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
                 -DLLM_DATADIR='"$(DATADIR)"'
 JQ_LIBS   = -ljq
 CURL_LIBS = -lcurl -lm
+DL_LIBS   = -ldl
 
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
         bin/llm-prompt bin/llm-mock bin/llm-holder
@@ -45,9 +46,12 @@ lib/libllm.a: $(LIBOBJ)
 lib/%.o: lib/%.c $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-bin/llm-request: bin/llm-request.c lib/libllm.a $(LIBHDR)
+# llm-request loads libcurl only when it makes a transfer itself
+# (lib/curlload.c): through a connection holder it never does.
+bin/llm-request: bin/llm-request.c lib/curlload.o lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< lib/libllm.a $(CURL_LIBS) $(JQ_LIBS) $(LDLIBS)
+	    -o $@ $< lib/curlload.o lib/libllm.a $(DL_LIBS) -lm $(JQ_LIBS) \
+	    $(LDLIBS)
 
 bin/llm-holder: bin/llm-holder.c lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

@@ -640,8 +640,10 @@ sleep_seconds(double secs)
 		;
 }
 
+/* The handle of a transfer made here, made when first needed (libcurl
+ * is loaded then: see lib/curlload.c). */
 static CURL *
-make_handle(const struct http_call *call, char *errbuf)
+make_handle(const struct http_call *call, struct reply *r, char *errbuf)
 {
 	CURL *curl = curl_easy_init();
 
@@ -651,7 +653,10 @@ make_handle(const struct http_call *call, char *errbuf)
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	return curl;
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, r);
+	return r->curl = curl;
 }
 
 /* Check a 2xx body: a JSON object without an error in it. On failure
@@ -845,12 +850,7 @@ main(int argc, char *argv[])
 	call.idle_timeout = idle_timeout;
 	http_ca_choice(cacert, &call.cainfo, &call.capath);
 	holder = getenv("LLM_HOLDER");
-	curl = make_handle(&call, errbuf);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &reply);
 
-	reply.curl = curl;
 	reply.stream = stream;
 	for (attempt = 0;; attempt++) {
 		reply.body.len = 0;
@@ -885,6 +885,8 @@ main(int argc, char *argv[])
 			    &reply, &reply.held, errbuf);
 		}
 		reply.via_holder = held != HOLDER_BYPASS;
+		if (!reply.via_holder && curl == NULL)
+			curl = make_handle(&call, &reply, errbuf);
 		rc = reply.via_holder ? (CURLcode)held : curl_easy_perform(curl);
 		reply.stalled |= reply.via_holder && reply.held.stalled;
 		if (reply.via_holder && (rc == CURLE_OK || reply.stream_over))

@@ -14,7 +14,6 @@ PROJ_CFLAGS   = -std=c11 -Wall -Wextra $(WERROR)
 PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
                 -DLLM_DATADIR='"$(DATADIR)"'
 JQ_LIBS   = -ljq
-CURL_LIBS = -lcurl -lm
 DL_LIBS   = -ldl
 
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
@@ -47,15 +46,17 @@ lib/%.o: lib/%.c $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 # llm-request loads libcurl only when it makes a transfer itself
-# (lib/curlload.c): through a connection holder it never does.
+# (lib/curlload.c): through a connection holder it never does; and
+# llm-holder loads it once it is listening.
 bin/llm-request: bin/llm-request.c lib/curlload.o lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< lib/curlload.o lib/libllm.a $(DL_LIBS) -lm $(JQ_LIBS) \
 	    $(LDLIBS)
 
-bin/llm-holder: bin/llm-holder.c lib/libllm.a $(LIBHDR)
+bin/llm-holder: bin/llm-holder.c lib/curlload.o lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< lib/libllm.a $(CURL_LIBS) -lpthread $(LDLIBS)
+	    -o $@ $< lib/curlload.o lib/libllm.a $(DL_LIBS) -lm -lpthread \
+	    $(LDLIBS)
 
 bin/llm-mock: bin/llm-mock.c lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

@@ -1,10 +1,11 @@
 /*
- * libcurl, loaded when it is first needed. llm-request links this file
- * instead of -lcurl: a request that a connection holder makes never
- * loads libcurl and its thirty-odd libraries, most of what such a
- * process would spend starting. Header lists are built here (their
- * layout is libcurl's public struct curl_slist); everything else calls
- * into libcurl, opened with dlopen(3) on first use.
+ * libcurl, loaded when it is first needed. llm-request and llm-holder
+ * link this file instead of -lcurl: a request that a connection holder
+ * makes never loads libcurl and its thirty-odd libraries, most of what
+ * such a process would spend starting, and a holder is listening
+ * before it loads them. Header lists are built here (their layout is
+ * libcurl's public struct curl_slist); everything else calls into
+ * libcurl, opened with dlopen(3) on first use.
  */
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
@@ -30,6 +31,9 @@ static struct {
 	void (*easy_cleanup)(CURL *);
 	const char *(*easy_strerror)(CURLcode);
 	time_t (*getdate)(const char *, const time_t *);
+	CURLSH *(*share_init)(void);
+	CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
+	CURLSHcode (*share_cleanup)(CURLSH *);
 } curl;
 
 static void *
@@ -60,6 +64,9 @@ load(void)
 	*(void **)&curl.easy_cleanup = need("curl_easy_cleanup");
 	*(void **)&curl.easy_strerror = need("curl_easy_strerror");
 	*(void **)&curl.getdate = need("curl_getdate");
+	*(void **)&curl.share_init = need("curl_share_init");
+	*(void **)&curl.share_setopt = need("curl_share_setopt");
+	*(void **)&curl.share_cleanup = need("curl_share_cleanup");
 	if (curl.init_asked) {
 		if (curl.global_init(curl.init_flags) != CURLE_OK)
 			die(EXIT_TRANSIENT, "cannot initialize libcurl");
@@ -152,6 +159,45 @@ curl_getdate(const char *date, const time_t *unused)
 {
 	load();
 	return curl.getdate(date, unused);
+}
+
+CURLSH *
+curl_share_init(void)
+{
+	load();
+	return curl.share_init();
+}
+
+CURLSHcode
+curl_share_setopt(CURLSH *share, CURLSHoption option, ...)
+{
+	va_list ap;
+	CURLSHcode rc;
+
+	load();
+	va_start(ap, option);
+	switch (option) {
+	case CURLSHOPT_SHARE:
+	case CURLSHOPT_UNSHARE:
+		rc = curl.share_setopt(share, option, va_arg(ap, long));
+		break;
+	case CURLSHOPT_LOCKFUNC:
+	case CURLSHOPT_UNLOCKFUNC:
+		rc = curl.share_setopt(share, option, va_arg(ap, void (*)(void)));
+		break;
+	default:
+		rc = curl.share_setopt(share, option, va_arg(ap, void *));
+		break;
+	}
+	va_end(ap);
+	return rc;
+}
+
+CURLSHcode
+curl_share_cleanup(CURLSH *share)
+{
+	load();
+	return curl.share_cleanup(share);
 }
 
 struct curl_slist *

@@ -128,7 +128,7 @@ def main():
     for f in ("add", "add.json"):
         shutil.copy(os.path.join(ROOT, "tools.d", f), tools)
     ca = os.path.join(WORK, "ca.crt")
-    env = dict(os.environ, NODE_EXTRA_CA_CERTS=ca)
+    env = dict(os.environ, NODE_EXTRA_CA_CERTS=ca, NODE_NO_WARNINGS="1")
     for v in ("LLM_HOLDER", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL",
               "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         env.pop(v, None)

@@ -32,6 +32,19 @@ local_setup() {
 	assert_equal "$(connections)" 3
 }
 
+@test "streamed requests share the connection too" {
+	start_mock -e '{content: "Hello, streaming world"}'
+	start_tls
+	start_holder
+	for i in 1 2 3; do
+		run --separate-stderr llm-request -S -s --cacert "$TMP/ca.crt" -u "$TLS_URL" <<<"$REQUEST"
+		[ "$status" -eq 0 ]
+		assert_equal "$stderr" "Hello, streaming world"
+	done
+	access_lines 3
+	assert_equal "$(connections)" 1
+}
+
 @test "the request reaches the server as it would without the holder" {
 	start_mock -e '{content: "hello"}'
 	export OPENAI_API_KEY=sk-test-key OPENAI_ORG_ID=org-1

@@ -25,6 +25,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "common.h"
 #include "holder.h"
@@ -340,9 +343,11 @@ listen_on(const char *path)
 	return fd;
 }
 
-/* Go to the background: the parent prints the holder's pid and exits. */
+/* Go to the background: the parent prints the holder's pid and exits.
+ * The holder keeps no descriptor of its parent's but lfd (a lock held
+ * on one would outlive the parent). */
 static void
-daemonize(void)
+daemonize(int lfd)
 {
 	pid_t pid;
 	int null;
@@ -356,6 +361,9 @@ daemonize(void)
 		_exit(0);
 	}
 	setsid();
+	if (lfd > STDERR_FILENO + 1)
+		close_range(STDERR_FILENO + 1, (unsigned)lfd - 1, 0);
+	close_range((unsigned)lfd + 1, ~0U, 0);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
@@ -434,6 +442,11 @@ main(int argc, char *argv[])
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
+#ifdef __linux__
+	/* Keys pass through here as through llm-request: no core dump, no
+	 * ptrace or /proc reading by other processes of the user. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 	while ((c = getopt_long(argc, argv, "i:fw:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -469,7 +482,7 @@ main(int argc, char *argv[])
 	if (stat(path, &bound) != 0)
 		die(EXIT_TRANSIENT, "%s: %s", path, strerror(errno));
 	if (!foreground)
-		daemonize();
+		daemonize(lfd);
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -1,15 +1,17 @@
 /*
  * tool-extract: read a Chat Completions response (FILE or stdin) and
  * write the JSON array of its tool calls in the OpenAI shape, or with -r
- * the reply text. Exit 0 with calls, 1 with none (stdout "[]"), 3 when
+ * the reply text (escaped when stdout is a terminal). Exit 0 with calls, 1 with none (stdout "[]"), 3 when
  * the input is not a response.
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "json.h"
+#include "term.h"
 #include "toolcall.h"
 
 static void
@@ -31,21 +33,42 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0}
 };
 
-/* Write the reply text (content, else refusal) followed by a newline. */
+/* message[key] when it is a non-empty string (new reference), else
+ * jv_invalid(). */
+static jv
+reply_text(jv message, const char *key)
+{
+	jv text = json_get(message, key);
+
+	if (jv_get_kind(text) == JV_KIND_STRING &&
+	    jv_string_length_bytes(jv_copy(text)) > 0)
+		return text;
+	jv_free(text);
+	return jv_invalid();
+}
+
+/* Write the reply text (content, else refusal) followed by a newline:
+ * every byte into a pipe or a file, escaped for a terminal. */
 static int
 write_reply(jv message)
 {
-	const char *text = json_get_str(message, "content");
+	jv text = reply_text(message, "content");
+	const char *s;
 	size_t n;
 
-	if (text == NULL || *text == '\0')
-		text = json_get_str(message, "refusal");
-	if (text == NULL || *text == '\0')
+	if (!jv_is_valid(text))
+		text = reply_text(message, "refusal");
+	if (!jv_is_valid(text))
 		return EXIT_NO;
-	n = strlen(text);
-	fwrite(text, 1, n, stdout);
-	if (text[n - 1] != '\n')
+	s = jv_string_value(text);
+	n = (size_t)jv_string_length_bytes(jv_copy(text));
+	if (isatty(STDOUT_FILENO))
+		term_write(stdout, s, n, TERM_NEWLINES);
+	else
+		fwrite(s, 1, n, stdout);
+	if (s[n - 1] != '\n')
 		fputc('\n', stdout);
+	jv_free(text);
 	return 0;
 }
 

@@ -244,6 +244,76 @@ valid_tool_name(const char *s)
 	return n >= 1;
 }
 
+/* The fatal signals and how each was disposed of when the program
+ * started: 1 when ignored (nohup, a background job of a shell). */
+static const int fatal_signals[] = {SIGHUP, SIGINT, SIGTERM};
+static signed char ignored_at_start[3] = {-1, -1, -1};
+static void (*fatal_cleanups[4])(void);
+static volatile sig_atomic_t fatal_cleanup_count;
+
+int
+signal_ignored_at_start(int sig)
+{
+	struct sigaction old;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (fatal_signals[i] != sig)
+			continue;
+		if (ignored_at_start[i] < 0) {
+			sigaction(sig, NULL, &old);
+			ignored_at_start[i] = !(old.sa_flags & SA_SIGINFO) &&
+			    old.sa_handler == SIG_IGN;
+		}
+		return ignored_at_start[i];
+	}
+	return 0;
+}
+
+void
+fatal_signals_catch(void (*handler)(int))
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		sigaddset(&sa.sa_mask, fatal_signals[i]);
+	for (i = 0; i < 3; i++)
+		if (!signal_ignored_at_start(fatal_signals[i]))
+			sigaction(fatal_signals[i], &sa, NULL);
+}
+
+void
+fatal_signal_exit(int sig)
+{
+	struct sigaction sa;
+	sigset_t set;
+	int i;
+
+	for (i = fatal_cleanup_count - 1; i >= 0; i--)
+		fatal_cleanups[i]();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+void
+fatal_signals_cleanup(void (*fn)(void))
+{
+	if (fatal_cleanup_count < 4)
+		fatal_cleanups[fatal_cleanup_count++] = fn;
+	fatal_signals_catch(fatal_signal_exit);
+}
+
 static char *output_path, *output_tmp;
 
 void
@@ -251,22 +321,6 @@ output_abandon(void)
 {
 	if (output_tmp != NULL)
 		unlink(output_tmp);
-}
-
-static void
-remove_output_tmp(void)
-{
-	output_abandon();
-}
-
-/* Killed while writing: leave no temporary file behind, then die of
- * the same signal. */
-static void
-on_fatal_signal(int sig)
-{
-	output_abandon();
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 void
@@ -291,10 +345,8 @@ output_to(const char *path)
 	if (dup2(fd, STDOUT_FILENO) < 0)
 		die(EXIT_TRANSIENT, "%s: %s", path, strerror(errno));
 	close(fd);
-	atexit(remove_output_tmp);
-	signal(SIGTERM, on_fatal_signal);
-	signal(SIGINT, on_fatal_signal);
-	signal(SIGHUP, on_fatal_signal);
+	atexit(output_abandon);
+	fatal_signals_cleanup(output_abandon);
 }
 
 void

@@ -17,7 +17,8 @@ enum {
 	EXIT_INPUT = 3,     /* input not JSON, wrong shape, unreadable */
 	EXIT_API = 4,       /* the API refused the request (4xx), or its
 	                       certificate does not verify */
-	EXIT_TRANSIENT = 5, /* network or server failure, broken response */
+	EXIT_TRANSIENT = 5, /* network or server failure, broken response;
+	                       llm-loop: the keep directory is in use */
 	EXIT_TURNS = 6,     /* llm-loop: turn limit reached */
 	EXIT_GUARD = 7      /* llm-loop: reply refused by a guard */
 };
@@ -57,6 +58,21 @@ int parse_long(const char *s, long min, long max, long *out);
 
 /* Tool names: ^[A-Za-z0-9_-]{1,64}$ (OpenAI's rule for function names). */
 int valid_tool_name(const char *s);
+
+/*
+ * The fatal signals (SIGHUP, SIGINT, SIGTERM) have one owner. A signal
+ * that was ignored when the program started stays ignored (nohup, a
+ * background job of a shell): no handler is ever put over it.
+ */
+/* Was sig ignored when the program started? */
+int signal_ignored_at_start(int sig);
+/* Catch the fatal signals with handler, but those ignored at start. */
+void fatal_signals_catch(void (*handler)(int));
+/* Run fn (async-signal-safe; at most four) when a fatal signal ends the
+ * program, then end by that signal. */
+void fatal_signals_cleanup(void (*fn)(void));
+/* From a handler: run the cleanup functions and end by sig. */
+_Noreturn void fatal_signal_exit(int sig);
 
 /* Send stdout to a temporary file beside path, which finish_stdout
  * renames to path: path then holds a whole document or is left as it

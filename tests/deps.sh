@@ -27,6 +27,8 @@ need bats-assert test -d /usr/lib/bats/bats-assert
 need bats-support test -d /usr/lib/bats/bats-support
 need mandoc have mandoc
 need shellcheck have shellcheck
+need util-linux have flock
+need bsdutils have script
 need bubblewrap have bwrap
 need parallel have parallel
 need valgrind have valgrind

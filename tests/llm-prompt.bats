@@ -69,3 +69,16 @@ load helper
 	run "$ROOT/tests/validate-request" req.json
 	assert_success
 }
+
+@test "a request or tools that only a lenient parser reads are refused" {
+	printf '{"messages":[],"temperature":NaN}' >req.json
+	run --separate-stderr llm-prompt -c req.json hi
+	assert_failure 3
+	[ -z "$output" ]
+	assert_equal "$stderr" 'llm-prompt: request (req.json): not a JSON document: unexpected "N" at byte 29'
+	printf '\xef\xbb\xbf[]' >tools.json
+	run --separate-stderr llm-prompt -T tools.json hi
+	assert_failure 3
+	[ -z "$output" ]
+	assert_equal "$stderr" 'llm-prompt: tools (tools.json): not a JSON document: unexpected byte 0xef at byte 0'
+}

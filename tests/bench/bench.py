@@ -7,7 +7,9 @@ with repeated runs against llm-mock on loopback, min and median.
   3. a two-turn llm-loop with one tool call against its bare parts (two
      curl POSTs and one tool process): the loop's own cost per turn;
   4. tool-run with 8 parallel calls of a 0.5 s tool;
-  5. streaming: reassembly throughput and time to the first text byte.
+  5. streaming: reassembly throughput and time to the first text byte;
+  6. 1,000, 10,000 and 100,000 tool calls through tool-extract,
+     tool-run --dry-run and tool-append: linear in the number of calls.
 
 usage: tests/bench/run [-n RUNS]
 """
@@ -248,6 +250,35 @@ def main():
     row("first text byte, llm-request", min(lat["llm-request"]), lr, "")
     row("first body byte, curl", min(lat["curl"]), lc,
         "difference of medians %.2f ms" % ((lr - lc) * 1000))
+
+    section("6. many tool calls: 1,000 / 10,000 / 100,000 (x10 in time "
+            "is linear)")
+    many = {}
+    for n in (1000, 10000, 100000):
+        calls = [{"id": "call_%d" % i, "type": "function", "function": {
+            "name": "add", "arguments": json.dumps({"a": i, "b": 1})}}
+            for i in range(n)]
+        many[n] = (
+            write("many-resp.%d.json" % n, {"id": "c", "object": "chat.completion",
+                "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                    "role": "assistant", "content": None, "tool_calls": calls}}]}),
+            write("many-calls.%d.json" % n, calls),
+            write("many-results.%d.json" % n, [{"role": "tool",
+                "tool_call_id": "call_%d" % i, "content": "%d" % (i + 1)}
+                for i in range(n)[::-1]]))
+    for name, argv in (
+            ("tool-extract", lambda r, c: ["tool-extract", r]),
+            ("tool-run --dry-run", lambda r, c: ["tool-run"] + d + ["-n", c]),
+            ("tool-append", lambda r, c: ["tool-append", small_req, r])):
+        prev = None
+        for n in (1000, 10000, 100000):
+            resp, calls, results = many[n]
+            t = measure(argv(resp, calls), results if name == "tool-append"
+                        else None, runs=3 if n == 100000 else max(5, RUNS // 3))
+            row("%s, %d calls" % (name, n), t[0], t[1],
+                "%.1fx the time of %d" % (t[1] / prev[1], n // 10) if prev
+                else "")
+            prev = t
 
     w = max(len(r[0]) for r in rows if r[1] is not None) + 2
     print("\n%-*s  %9s  %9s" % (w, "", "min ms", "median ms"))

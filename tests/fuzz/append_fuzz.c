@@ -36,10 +36,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (i = 0; i < n; i++) {
 				jv c = jv_array_get(jv_copy(calls), i);
 				jv r = jv_array_get(jv_copy(ordered), i);
-				const char *a = json_get_str(c, "id");
-				const char *b = json_get_str(r, "tool_call_id");
-				if (a == NULL || b == NULL || strcmp(a, b) != 0)
+				jv a = json_get(c, "id");
+				jv b = json_get(r, "tool_call_id");
+				/* Equal whole, after a NUL byte too. */
+				if (jv_get_kind(a) != JV_KIND_STRING ||
+				    !jv_equal(jv_copy(a), jv_copy(b)))
 					abort();
+				jv_free(a);
+				jv_free(b);
 				jv_free(c);
 				jv_free(r);
 			}

@@ -46,7 +46,7 @@ lib/%.o: lib/%.c $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 # llm-request loads libcurl only when it makes a transfer itself
-# (lib/curlload.c): through a connection holder it never does; and
+# (lib/curlload.c), which through a connection holder it need not; and
 # llm-holder loads it once it is listening.
 bin/llm-request: bin/llm-request.c lib/curlload.o lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

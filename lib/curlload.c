@@ -1,9 +1,10 @@
 /*
  * libcurl, loaded when it is first needed. llm-request and llm-holder
  * link this file instead of -lcurl: a request that a connection holder
- * makes never loads libcurl and its thirty-odd libraries, most of what
- * such a process would spend starting, and a holder is listening
- * before it loads them. Header lists are built here (their layout is
+ * makes need not load libcurl and its thirty-odd libraries, most of
+ * what such a process would spend starting (only an HTTP date in
+ * retry-after, or an error without a message, loads it then), and a
+ * holder is listening before it loads them. Header lists are built here (their layout is
  * libcurl's public struct curl_slist); everything else calls into
  * libcurl, opened with dlopen(3) on first use.
  */

@@ -300,3 +300,23 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 	[ "$status" -eq 1 ]
 	assert_equal "$stderr" "llm-holder: $LLM_HOLDER: a holder already listens there"
 }
+
+@test "through a holder llm-request does not load libcurl; directly it does" {
+	start_mock -e '{content: "late", delay_ms: 1500}'
+	start_holder
+	for way in held direct; do
+		[ "$way" = direct ] && unset LLM_HOLDER
+		llm-request -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/$way.json" &
+		pid=$!
+		# While it waits for the answer, its mappings are settled.
+		for i in $(seq 1 $((100 * TIME_FACTOR))); do
+			[ "$(wc -l <"$TMP/mock.log")" -ge "$([ "$way" = held ] && echo 1 || echo 2)" ] && break
+			sleep 0.02
+		done
+		grep -c 'libcurl' "/proc/$pid/maps" >"$TMP/$way.maps" || true
+		wait "$pid"
+		assert_equal "$(jq -r '.choices[0].message.content' "$TMP/$way.json")" late
+	done
+	assert_equal "$(cat "$TMP/held.maps")" 0
+	[ "$(cat "$TMP/direct.maps")" -gt 0 ]
+}

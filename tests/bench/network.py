@@ -4,7 +4,8 @@ offered, a private CA made here) to llm-mock, directly (0 ms) and
 through delay.py (a round trip of 50 ms). A run is one prompt that
 makes the model call the add tool N-1 times and then answer: N model
 calls. Each figure is the median of RUNS whole runs (a process each,
-start-up included), after one warm-up run.
+start-up included), after one warm-up run; the programs compared take
+turns, so that each sees the same load on the machine.
 
 usage: tests/bench/run network [-n RUNS]
 """
@@ -108,17 +109,19 @@ http {
     return d, conf
 
 
-def timed(argv, env, runs):
-    """Median and min wall seconds of runs runs of argv, after a warm-up;
-    every run must succeed."""
-    times = []
+def timed(commands, runs):
+    """Median and min wall seconds of each (argv, env) of commands, run
+    runs times after a warm-up, taking turns so that each sees the same
+    load on the machine; every run must succeed."""
+    times = [[] for _ in commands]
     for i in range(runs + 1):
-        t0 = time.perf_counter()
-        subprocess.run(argv, env=env, cwd=WORK, stdout=subprocess.DEVNULL,
-                       check=True)
-        if i > 0:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
+        for j, (argv, env) in enumerate(commands):
+            t0 = time.perf_counter()
+            subprocess.run(argv, env=env, cwd=WORK, stdout=subprocess.DEVNULL,
+                           check=True)
+            if i > 0:
+                times[j].append(time.perf_counter() - t0)
+    return [(statistics.median(t), min(t)) for t in times]
 
 
 def main():
@@ -165,20 +168,20 @@ def main():
                         node = ["node", os.path.join(NODE, "runtools.mjs"), url,
                                 os.path.join(tools, "add"),
                                 os.path.join(tools, "add.json"), prompt]
-                        results[rtt, n] = (timed(loop, env, RUNS),
-                                           timed(loop, no_holder, RUNS),
-                                           timed(node, env, RUNS))
+                        results[rtt, n] = timed([(loop, env), (loop, no_holder),
+                                                 (node, env)], RUNS)
                         sys.stderr.write("bench: %d ms, %d calls done\n" % (rtt, n))
 
     # Start-up: what a process costs before it does any work.
     start = {}
-    for name, argv in (("true", ["true"]), ("tool-extract", ["tool-extract", "-V"]),
-                       ("llm-request", ["llm-request", "-V"])):
-        start[name] = timed(argv, env, 50)
+    names = ("true", "tool-extract", "llm-request")
+    for name, t in zip(names, timed([(["true"], env), (["tool-extract", "-V"], env),
+                                     (["llm-request", "-V"], env)], 50)):
+        start[name] = t
 
-    print("machine: %s, %d cores, %s; median of %d runs" % (
-        platform.processor() or platform.machine(), os.cpu_count(),
-        platform.platform(), RUNS))
+    print("machine: %s, %d cores, %s; median of %d runs; load average "
+          "%.1f" % (platform.processor() or platform.machine(), os.cpu_count(),
+                    platform.platform(), RUNS, os.getloadavg()[0]))
     print("\n| model calls, RTT | llm-loop | runTools | ratio | llm-loop, "
           "no holder |")
     print("|---|---|---|---|---|")

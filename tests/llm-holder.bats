@@ -320,3 +320,16 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 	assert_equal "$(cat "$TMP/held.maps")" 0
 	[ "$(cat "$TMP/direct.maps")" -gt 0 ]
 }
+
+@test "llm-loop uses the holder \$LLM_HOLDER names, and leaves it running" {
+	start_mock -e 'if $n == 2 then {tool_calls: [{name: "add", arguments: {a: 1, b: 2}}]} else {content: "done"} end'
+	start_tls
+	start_holder
+	llm-request --cacert "$TMP/ca.crt" -u "$TLS_URL" <<<"$REQUEST" >/dev/null
+	run --separate-stderr llm-loop -d "$ROOT/tools.d" --cacert "$TMP/ca.crt" -u "$TLS_URL" "add"
+	[ "$status" -eq 0 ]
+	assert_equal "$output" done
+	access_lines 3
+	assert_equal "$(connections)" 1
+	running "$HOLDER_PID"
+}

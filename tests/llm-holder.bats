@@ -99,7 +99,7 @@ local_setup() {
 }
 
 @test "streaming with --show through the holder: the text comes as it arrives" {
-	start_mock -e '{content: "Hello, streaming world", chunk_bytes: 60, chunk_delay_ms: 300}'
+	start_mock -e '{content: "Hello, streaming world", chunk_bytes: 60, chunk_delay_ms: 150}'
 	start_holder
 	llm-request -S -s -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/out.json" 2>"$TMP/err.txt" &
 	pid=$!
@@ -302,7 +302,7 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 }
 
 @test "through a holder llm-request does not load libcurl; directly it does" {
-	start_mock -e '{content: "late", delay_ms: 1500}'
+	start_mock -e '{content: "late", delay_ms: 1000}'
 	start_holder
 	for way in held direct; do
 		[ "$way" = direct ] && unset LLM_HOLDER

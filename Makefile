@@ -13,16 +13,18 @@ WERROR = -Werror
 PROJ_CFLAGS   = -std=c11 -Wall -Wextra $(WERROR)
 PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
                 -DLLM_DATADIR='"$(DATADIR)"'
-JQ_LIBS   = -ljq
+JQ_LIBS   = -ljq -lonig
 DL_LIBS   = -ldl
 
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
         bin/llm-prompt bin/llm-mock bin/llm-holder
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
-         lib/sse.o lib/jsonscan.o lib/term.o lib/http.o lib/holder.o
+         lib/sse.o lib/jsonscan.o lib/term.o lib/pattern.o \
+         lib/textcalls.o lib/mcp.o lib/http.o lib/holder.o
 LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h \
-         lib/sse.h lib/jsonscan.h lib/term.h lib/http.h lib/holder.h
+         lib/sse.h lib/jsonscan.h lib/term.h lib/pattern.h \
+         lib/textcalls.h lib/mcp.h lib/http.h lib/holder.h
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \
            tools.d/get_order_status tools.d/get_time
@@ -63,6 +65,12 @@ bin/llm-mock: bin/llm-mock.c lib/libllm.a $(LIBHDR)
 	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(LDLIBS)
 
 bin/%: bin/%.c lib/libllm.a $(LIBHDR)
+	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(LDLIBS)
+
+# The JSON Schema Test Suite runner of tests/schema-suite.bats.
+build/schema-suite: tests/schema-suite.c lib/libllm.a $(LIBHDR)
+	@mkdir -p build
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(LDLIBS)
 

@@ -68,6 +68,8 @@ struct response {
 struct completion {
 	jv id, created, model, content, refusal, tool_calls, finish_reason,
 	    usage;
+	jv more; /* a whole body's other choices, streamed after the first:
+	            [{content, refusal, tool_calls, finish_reason}] */
 };
 
 static jv script;          /* -s: the replies, else invalid */
@@ -713,6 +715,7 @@ completion_free(struct completion *c)
 	jv_free(c->tool_calls);
 	jv_free(c->finish_reason);
 	jv_free(c->usage);
+	jv_free(c->more);
 }
 
 /* Normalize a list of tool calls ({id?, name, arguments} or OpenAI's
@@ -823,35 +826,68 @@ completion_from_spec(struct completion *c, jv spec, int n)
 	return rc;
 }
 
-/* A completion from a complete response body, for streaming it. */
-static int
-completion_from_body(struct completion *c, jv body, int n)
-{
-	jv choice = jv_getpath(jv_copy(body), JV_ARRAY(jv_string("choices"),
-	    jv_number(0)));
-	jv msg = json_get(choice, "message"), v, calls;
-	int rc;
-
 #define TAKE(field, from, key, kind) \
 	if (jv_get_kind(v = json_get(from, key)) == (kind)) \
 		c->field = v; \
 	else \
 		jv_free(v)
-	TAKE(id, body, "id", JV_KIND_STRING);
-	TAKE(created, body, "created", JV_KIND_NUMBER);
-	TAKE(model, body, "model", JV_KIND_STRING);
-	TAKE(usage, body, "usage", JV_KIND_OBJECT);
+
+/* The message and finish_reason of one choice (borrowed) into c. */
+static int
+choice_from_body(struct completion *c, jv choice, int n)
+{
+	jv msg = json_get(choice, "message"), v, calls;
+	int rc;
+
 	TAKE(finish_reason, choice, "finish_reason", JV_KIND_STRING);
 	TAKE(content, msg, "content", JV_KIND_STRING);
 	TAKE(refusal, msg, "refusal", JV_KIND_STRING);
-#undef TAKE
 	calls = json_get(msg, "tool_calls");
 	rc = add_tool_calls(c, calls, n);
 	jv_free(calls);
 	jv_free(msg);
-	jv_free(choice);
 	return rc;
 }
+
+/* A completion from a complete response body, for streaming it: every
+ * choice, the first in c itself, the others in c->more. */
+static int
+completion_from_body(struct completion *c, jv body, int n)
+{
+	jv choices = json_get(body, "choices"), v;
+	int i, len, rc;
+
+	TAKE(id, body, "id", JV_KIND_STRING);
+	TAKE(created, body, "created", JV_KIND_NUMBER);
+	TAKE(model, body, "model", JV_KIND_STRING);
+	TAKE(usage, body, "usage", JV_KIND_OBJECT);
+	len = jv_get_kind(choices) == JV_KIND_ARRAY ?
+	    jv_array_length(jv_copy(choices)) : 0;
+	v = len > 0 ? jv_array_get(jv_copy(choices), 0) : jv_invalid();
+	rc = choice_from_body(c, v, n);
+	jv_free(v);
+	for (i = 1; i < len && rc == 0; i++) {
+		struct completion o = {jv_invalid(), jv_invalid(),
+		    jv_invalid(), jv_null(), jv_null(), jv_array(),
+		    jv_invalid(), jv_invalid(), jv_invalid()};
+
+		v = jv_array_get(jv_copy(choices), i);
+		rc = choice_from_body(&o, v, n);
+		jv_free(v);
+		if (!jv_is_valid(o.finish_reason))
+			o.finish_reason = jv_string(jv_array_length(
+			    jv_copy(o.tool_calls)) > 0 ? "tool_calls" : "stop");
+		c->more = jv_array_append(c->more, JV_OBJECT(
+		    jv_string("content"), jv_copy(o.content),
+		    jv_string("refusal"), jv_copy(o.refusal),
+		    jv_string("tool_calls"), jv_copy(o.tool_calls),
+		    jv_string("finish_reason"), jv_copy(o.finish_reason)));
+		completion_free(&o);
+	}
+	jv_free(choices);
+	return rc;
+}
+#undef TAKE
 
 /* The non-streamed body: {"object":"chat.completion", ...}. */
 static jv
@@ -893,9 +929,10 @@ sse_chunk(struct buf *out, const struct completion *c, jv choices, jv usage)
 }
 
 static void
-sse_delta(struct buf *out, const struct completion *c, jv delta, jv finish)
+sse_delta(struct buf *out, const struct completion *c, int k, jv delta,
+    jv finish)
 {
-	sse_chunk(out, c, JV_ARRAY(JV_OBJECT(jv_string("index"), jv_number(0),
+	sse_chunk(out, c, JV_ARRAY(JV_OBJECT(jv_string("index"), jv_number(k),
 	    jv_string("delta"), delta, jv_string("logprobs"), jv_null(),
 	    jv_string("finish_reason"), finish)), jv_invalid());
 }
@@ -916,25 +953,26 @@ fragment_len(const char *s, size_t len)
 	return n;
 }
 
-/* Stream the string text in pieces: delta {key: piece}, or with a tool
- * index >= 0, delta {tool_calls: [{index, function: {arguments: piece}}]}. */
+/* Stream the string text of choice k in pieces: delta {key: piece}, or
+ * with a tool index >= 0, delta {tool_calls: [{index, function:
+ * {arguments: piece}}]}. */
 static void
-sse_text(struct buf *out, const struct completion *c, jv text,
+sse_text(struct buf *out, const struct completion *c, int k, jv text,
     const char *key, int tool)
 {
 	const char *s = jv_get_kind(text) == JV_KIND_STRING ?
 	    jv_string_value(text) : "";
-	size_t len = str_bytes(text), off, k;
+	size_t len = str_bytes(text), off, m;
 	jv piece;
 
-	for (off = 0; off < len; off += k) {
-		k = fragment_len(s + off, len - off);
-		piece = jv_string_sized(s + off, (int)k);
+	for (off = 0; off < len; off += m) {
+		m = fragment_len(s + off, len - off);
+		piece = jv_string_sized(s + off, (int)m);
 		if (tool < 0)
-			sse_delta(out, c, JV_OBJECT(jv_string(key), piece),
+			sse_delta(out, c, k, JV_OBJECT(jv_string(key), piece),
 			    jv_null());
 		else
-			sse_delta(out, c, JV_OBJECT(jv_string("tool_calls"),
+			sse_delta(out, c, k, JV_OBJECT(jv_string("tool_calls"),
 			    JV_ARRAY(JV_OBJECT(jv_string("index"),
 			    jv_number(tool), jv_string("function"),
 			    JV_OBJECT(jv_string("arguments"), piece)))),
@@ -942,21 +980,26 @@ sse_text(struct buf *out, const struct completion *c, jv text,
 	}
 }
 
-/* The whole event stream of a completion, ending in "data: [DONE]". */
+/* The events of choice k: its role, text, refusal, tool calls and
+ * finish_reason (all borrowed).  As OpenAI does, the first delta has
+ * content "" when there is a text, else null. */
 static void
-completion_sse(struct buf *out, const struct completion *c, int with_usage)
+choice_sse(struct buf *out, const struct completion *c, int k, jv content,
+    jv refusal, jv tool_calls, jv finish_reason)
 {
-	int i, calls = jv_array_length(jv_copy(c->tool_calls));
+	int i, calls = jv_array_length(jv_copy(tool_calls));
 
-	sse_delta(out, c, JV_OBJECT(jv_string("role"), jv_string("assistant"),
-	    jv_string("content"), jv_string("")), jv_null());
-	sse_text(out, c, c->content, "content", -1);
-	sse_text(out, c, c->refusal, "refusal", -1);
+	sse_delta(out, c, k, JV_OBJECT(jv_string("role"),
+	    jv_string("assistant"), jv_string("content"),
+	    jv_get_kind(content) == JV_KIND_STRING ? jv_string("") :
+	    jv_null()), jv_null());
+	sse_text(out, c, k, content, "content", -1);
+	sse_text(out, c, k, refusal, "refusal", -1);
 	for (i = 0; i < calls; i++) {
-		jv tc = jv_array_get(jv_copy(c->tool_calls), i);
+		jv tc = jv_array_get(jv_copy(tool_calls), i);
 		jv fn = json_get(tc, "function");
 
-		sse_delta(out, c, JV_OBJECT(jv_string("tool_calls"),
+		sse_delta(out, c, k, JV_OBJECT(jv_string("tool_calls"),
 		    JV_ARRAY(JV_OBJECT(jv_string("index"), jv_number(i),
 		    jv_string("id"), json_get(tc, "id"),
 		    jv_string("type"), jv_string("function"),
@@ -965,11 +1008,35 @@ completion_sse(struct buf *out, const struct completion *c, int with_usage)
 		    jv_string(""))))), jv_null());
 		jv_free(tc);
 		tc = json_get(fn, "arguments");
-		sse_text(out, c, tc, NULL, i);
+		sse_text(out, c, k, tc, NULL, i);
 		jv_free(tc);
 		jv_free(fn);
 	}
-	sse_delta(out, c, jv_object(), jv_copy(c->finish_reason));
+	sse_delta(out, c, k, jv_object(), jv_copy(finish_reason));
+}
+
+/* The whole event stream of a completion, every choice in turn, ending
+ * in "data: [DONE]". */
+static void
+completion_sse(struct buf *out, const struct completion *c, int with_usage)
+{
+	int k, n = jv_array_length(jv_copy(c->more));
+
+	choice_sse(out, c, 0, c->content, c->refusal, c->tool_calls,
+	    c->finish_reason);
+	for (k = 0; k < n; k++) {
+		jv o = jv_array_get(jv_copy(c->more), k);
+		jv content = json_get(o, "content"), refusal = json_get(o,
+		    "refusal"), calls = json_get(o, "tool_calls"),
+		    finish = json_get(o, "finish_reason");
+
+		choice_sse(out, c, k + 1, content, refusal, calls, finish);
+		jv_free(content);
+		jv_free(refusal);
+		jv_free(calls);
+		jv_free(finish);
+		jv_free(o);
+	}
 	if (with_usage)
 		sse_chunk(out, c, jv_array(), jv_copy(c->usage));
 	buf_append_str(out, "data: [DONE]\n\n");
@@ -1035,7 +1102,8 @@ static void
 build_reply(struct response *r, jv reply, jv req, int n, size_t req_len)
 {
 	struct completion c = {jv_invalid(), jv_invalid(), jv_invalid(),
-	    jv_null(), jv_null(), jv_array(), jv_invalid(), jv_invalid()};
+	    jv_null(), jv_null(), jv_array(), jv_invalid(), jv_invalid(),
+	    jv_array()};
 	jv v = jv_invalid();
 	int stream = is_true(req, "stream"), rc = 0;
 

@@ -12,12 +12,13 @@
 
 #include "common.h"
 #include "json.h"
+#include "textcalls.h"
 #include "toolcall.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-u TEXT] [-C CHOICE] [-O FILE] REQUEST RESPONSE\n",
+	fprintf(f, "usage: %s [-W] [-u TEXT] [-C CHOICE] [-O FILE] REQUEST RESPONSE\n",
 	    progname);
 	if (f == stdout)
 		fputs("Write the next request: REQUEST, the assistant message of RESPONSE\n"
@@ -25,6 +26,7 @@ usage(FILE *f)
 		    "  -u, --user TEXT          then append a user message\n"
 		    "  -C, --tool-choice CHOICE set tool_choice: auto, none, required\n"
 		    "                           or a function name\n"
+		    "  -W, --text-calls         also read tool calls the model wrote as text\n"
 		    "  -O, --output FILE        write to FILE: all of it, or leave FILE be\n"
 		    "Exit 3 when a call has no result or a result answers no call.\n", f);
 }
@@ -33,6 +35,7 @@ static const struct option longopts[] = {
 	{"user", required_argument, NULL, 'u'},
 	{"output", required_argument, NULL, 'O'},
 	{"tool-choice", required_argument, NULL, 'C'},
+	{"text-calls", no_argument, NULL, 'W'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -105,13 +108,16 @@ main(int argc, char *argv[])
 	jv choice = jv_invalid();
 	jv request, response, message, calls, results, messages, ordered;
 	const char *output = NULL;
-	int c;
+	int c, text_calls = 0;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "u:C:hVO:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:C:WhVO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			user_text = optarg;
+			break;
+		case 'W':
+			text_calls = 1;
 			break;
 		case 'O':
 			output = optarg;
@@ -142,6 +148,8 @@ main(int argc, char *argv[])
 		output_to(output);
 	request = json_read_doc(argv[optind], "request");
 	response = json_read_doc(argv[optind + 1], "response");
+	if (text_calls)
+		response = text_calls_response(response);
 	messages = json_get(request, "messages");
 	if (jv_get_kind(messages) != JV_KIND_ARRAY)
 		die(EXIT_INPUT, "request (%s): no messages array", argv[optind]);

@@ -12,21 +12,24 @@
 #include "common.h"
 #include "json.h"
 #include "term.h"
+#include "textcalls.h"
 #include "toolcall.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-r] [-O FILE] [FILE]\n", progname);
+	fprintf(f, "usage: %s [-rW] [-O FILE] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Write the tool calls of a Chat Completions response as a JSON array.\n"
 		    "  -r, --reply        write the reply text instead\n"
+		    "  -W, --text-calls   also read tool calls the model wrote as text\n"
 		    "  -O, --output FILE  write to FILE: all of it, or leave FILE be\n"
 		    "Exit 0 with calls, 1 without (stdout []), 3 on bad input.\n", f);
 }
 
 static const struct option longopts[] = {
 	{"reply", no_argument, NULL, 'r'},
+	{"text-calls", no_argument, NULL, 'W'},
 	{"output", required_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -77,13 +80,16 @@ main(int argc, char *argv[])
 {
 	jv response, message, calls;
 	const char *output = NULL;
-	int c, reply = 0, rc;
+	int c, reply = 0, text_calls = 0, rc;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "rhVO:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "rWhVO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			reply = 1;
+			break;
+		case 'W':
+			text_calls = 1;
 			break;
 		case 'O':
 			output = optarg;
@@ -106,6 +112,8 @@ main(int argc, char *argv[])
 	if (output != NULL)
 		output_to(output);
 	response = json_read_doc(argv[optind], "response");
+	if (text_calls)
+		response = text_calls_response(response);
 	message = response_message(response);
 	if (!jv_is_valid(message)) {
 		char *msg = json_invalid_message(message);
@@ -113,6 +121,7 @@ main(int argc, char *argv[])
 		die(EXIT_INPUT, "%s", msg);
 	}
 	if (reply) {
+		message = message_with_text(message);
 		rc = write_reply(message);
 	} else {
 		calls = normalize_tool_calls(response, message);

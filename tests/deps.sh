@@ -20,6 +20,7 @@ need gcc have cc
 need libc6-dev header stdio.h
 need libcurl4-openssl-dev header curl/curl.h
 need libjq-dev header jv.h
+need libonig-dev header oniguruma.h
 need jq have jq
 need curl have curl
 need bats have bats

@@ -10,6 +10,9 @@ with repeated runs against llm-mock on loopback, min and median.
   5. streaming: reassembly throughput and time to the first text byte;
   6. 1,000, 10,000 and 100,000 tool calls through tool-extract,
      tool-run --dry-run and tool-append: linear in the number of calls.
+  7. schema patterns: a match that backtracks for ever, stopped at its
+     bound (on 30,000 characters and on 1 MB), and 1,000 and 10,000
+     calls whose patterns are compiled once.
 
 usage: tests/bench/run [-n RUNS]
 """
@@ -279,6 +282,28 @@ def main():
                 "%.1fx the time of %d" % (t[1] / prev[1], n // 10) if prev
                 else "")
             prev = t
+    section("7. schema patterns: ECMA-262 with a bound on each match")
+    with open(os.path.join(WORK, "tools.d", "pat"), "w") as f:
+        f.write("#!/bin/sh\necho matched\n")
+    os.chmod(os.path.join(WORK, "tools.d", "pat"), 0o755)
+    write("tools.d/pat.json", {"name": "pat", "parameters": {
+        "type": "object", "properties": {
+            "s": {"type": "string", "pattern": "\\s+$"},
+            "id": {"type": "string", "pattern": "^(?<a>[a-z]+)-\\d{1,6}$"}}}})
+    for label, n in (("30,000 spaces", 30000), ("1 MB of spaces", 1 << 20)):
+        calls = write("pat%d.json" % n, [{"id": "p", "type": "function",
+            "function": {"name": "pat", "arguments": json.dumps(
+                {"s": " " * n + "x"})}}])
+        t = measure(["tool-run"] + d + [calls], runs=max(3, RUNS // 6))
+        row("tool-run, \\s+$ on %s and x" % label, t[0], t[1],
+            "refused: pattern too expensive")
+    for n in (1000, 10000):
+        calls = write("ids%d.json" % n, [{"id": "c%d" % i, "type": "function",
+            "function": {"name": "pat", "arguments": json.dumps(
+                {"id": "item-%d" % i, "s": "a "})}} for i in range(n)])
+        t = measure(["tool-run", "-n"] + d + [calls], runs=max(3, RUNS // 6))
+        row("tool-run -n, %d calls, 2 patterns each" % n, t[0], t[1],
+            "%.1f us per call" % (t[1] / n * 1e6))
 
     w = max(len(r[0]) for r in rows if r[1] is not None) + 2
     print("\n%-*s  %9s  %9s" % (w, "", "min ms", "median ms"))

@@ -6,7 +6,7 @@
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
  *	    -D_GNU_SOURCE -Ilib tests/fuzz/schema_fuzz.c lib/schema.c \
- *	    lib/common.c lib/json.c -ljq -o schema_fuzz
+ *	    lib/pattern.c lib/common.c lib/json.c -ljq -lonig -o schema_fuzz
  *	./schema_fuzz corpus/   (seed it with schema NUL arguments files)
  *
  * libjq 1.6 leaks a string when a document has two values without a

@@ -27,7 +27,8 @@ PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
-            textcalls mcp completion httpd fault reply http holder
+            textcalls mcp completion httpd fault reply \
+            request http holder
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a

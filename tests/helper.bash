@@ -20,6 +20,8 @@ setup() {
 	unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_ORG_ID OPENAI_PROJECT_ID
 	unset LLM_MODEL LLM_TOOLS_DIR
 	export LC_ALL=C.UTF-8
+	# Programs that read piped text must not wait on the caller's stdin.
+	exec </dev/null
 	if declare -F local_setup >/dev/null; then local_setup; fi
 }
 

@@ -114,11 +114,11 @@ script() { # script REPLY... : a mock script of these replies
 	assert_failure 5
 }
 
-@test "with a PROMPT, stdin is never read" {
+@test "with -I, stdin is never read" {
 	script '{"content":"answered"}'
 	mkfifo never-ends
 	# Read-write open: stdin that would block forever if read.
-	run timeout 10 llm-loop -u "$MOCK_URL" "hi" <>never-ends
+	run timeout 10 llm-loop -I -u "$MOCK_URL" "hi" <>never-ends
 	assert_success
 	assert_output answered
 }

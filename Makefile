@@ -20,9 +20,9 @@ PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
         bin/llm-prompt bin/llm-mock
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
-         lib/sse.o lib/jsonscan.o lib/term.o
+         lib/sse.o lib/jsonscan.o lib/term.o lib/isolate.o lib/toolsdir.o
 LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h \
-         lib/sse.h lib/jsonscan.h lib/term.h
+         lib/sse.h lib/jsonscan.h lib/term.h lib/isolate.h lib/toolsdir.h
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \
            tools.d/get_order_status tools.d/get_time

@@ -74,6 +74,7 @@ run_as_loop() {
 }
 
 @test "tool-run keeps no secret of its own; --sandbox none says what it exposes" {
+	[ -z "${LLM_TEST_VALGRIND:-}" ] || skip "/proc shows valgrind's own copy of the environment"
 	cat >tools.d/parent <<'SH'
 #!/bin/sh
 tr '\0' '\n' </proc/$PPID/environ | grep -c OPENAI || :
@@ -124,6 +125,7 @@ SH
 }
 
 @test "where the kernel refuses namespaces, tools still run and it is said once" {
+	[ -z "${LLM_TEST_VALGRIND:-}" ] || skip "valgrind does not start in a nested user namespace"
 	command -v unshare >/dev/null || skip "unshare is not installed"
 	unshare -U -r true 2>/dev/null || skip "no user namespaces here at all"
 	printf '#!/bin/sh\necho end\n' >tools.d/plain

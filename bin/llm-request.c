@@ -19,11 +19,15 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "common.h"
 #include "json.h"
 #include "jsonscan.h"
 #include "sse.h"
+#include "term.h"
 
 #define DEFAULT_BASE_URL "https://api.openai.com/v1"
 #define DEFAULT_MODEL "gpt-4.1-mini"
@@ -99,13 +103,14 @@ struct reply {
 	int should_retry;     /* x-should-retry: 1, 0, or -1 when absent */
 };
 
-/* Show streamed text as it arrives, unbuffered; *ctx remembers its last
- * character, so that the shown text can end its line. */
+/* Show streamed text as it arrives, unbuffered and made safe for a
+ * terminal; *ctx remembers its last character, so that the shown text
+ * can end its line. */
 static void
 show_text(void *ctx, int choice, const char *text, size_t len)
 {
 	if (choice == 0 && len > 0) {
-		fwrite(text, 1, len, stderr);
+		term_write(stderr, text, len, TERM_NEWLINES);
 		fflush(stderr);
 		*(char *)ctx = text[len - 1];
 	}
@@ -497,14 +502,13 @@ append_header(struct curl_slist *h, const char *name, const char *value)
 	buf_append_str(&line, value);
 	h = curl_slist_append(h, line.data);
 	/* Do not leave a credential behind in freed memory. */
-	memset(line.data, 0, line.len);
+	explicit_bzero(line.data, line.len);
 	buf_free(&line);
 	if (h == NULL)
 		die(EXIT_TRANSIENT, "out of memory");
 	return h;
 }
 
-/* The request's headers: the user's -H ones win over ours. */
 /* Ask for a stream, with the usage in its last chunk. */
 static jv
 ask_for_stream(jv body)
@@ -520,17 +524,72 @@ ask_for_stream(jv body)
 	return jv_object_set(body, jv_string("stream_options"), opts);
 }
 
-static struct curl_slist *
-request_headers(struct curl_slist *user, int stream)
+/* May s be a header value? No control character but tab: a CR or LF
+ * would end the header and start another. */
+static int
+header_value_ok(const char *s)
 {
-	static const struct {
-		const char *name, *env;
-	} from_env[] = {
-		{"OpenAI-Organization", "OPENAI_ORG_ID"},
-		{"OpenAI-Project", "OPENAI_PROJECT_ID"},
-	};
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The settings of the environment that become headers. */
+static const struct {
+	const char *name, *env;
+} from_env[] = {
+	{"OpenAI-Organization", "OPENAI_ORG_ID"},
+	{"OpenAI-Project", "OPENAI_PROJECT_ID"},
+};
+
+/* The API key, taken out of the environment: copied, wiped where the
+ * environment keeps it (what /proc/PID/environ shows) and unset, so that
+ * it lives in one place until the headers hold it. Every header value
+ * from the environment is checked here, before anything is sent: exit 2
+ * on a control character. */
+static char *
+take_api_key(void)
+{
+	char *v = getenv("OPENAI_API_KEY"), *key = NULL;
+	size_t i;
+
+	if (v != NULL) {
+		key = xstrdup(v);
+		explicit_bzero(v, strlen(v));
+		unsetenv("OPENAI_API_KEY");
+		if (!header_value_ok(key)) {
+			explicit_bzero(key, strlen(key));
+			free(key);
+			die(EXIT_USAGE, "OPENAI_API_KEY: holds a control "
+			    "character (CR, LF, ...); refused");
+		}
+	}
+	for (i = 0; i < sizeof from_env / sizeof from_env[0]; i++)
+		if ((v = getenv(from_env[i].env)) != NULL && !header_value_ok(v))
+			die(EXIT_USAGE, "%s: holds a control character (CR, LF, "
+			    "...); refused", from_env[i].env);
+	return key;
+}
+
+/* Wipe and free a header list: it may hold a credential. */
+static void
+free_headers(struct curl_slist *h)
+{
+	struct curl_slist *u;
+
+	for (u = h; u != NULL; u = u->next)
+		explicit_bzero(u->data, strlen(u->data));
+	curl_slist_free_all(h);
+}
+
+/* The request's headers, with the key taken by take_api_key (wiped and
+ * freed here); the user's -H ones win over ours. */
+static struct curl_slist *
+request_headers(struct curl_slist *user, int stream, char *key)
+{
 	struct curl_slist *h = NULL, *u;
-	const char *key = getenv("OPENAI_API_KEY"), *v;
+	const char *v;
 	size_t i;
 
 	if (!user_sets(user, "Content-Type"))
@@ -538,13 +597,20 @@ request_headers(struct curl_slist *user, int stream)
 	if (!user_sets(user, "Accept"))
 		h = append_header(h, "Accept", stream ? "text/event-stream" :
 		    "application/json");
-	if (key != NULL && *key != '\0' && !user_sets(user, "Authorization")) {
+	/* A key of the user's own (Azure's api-key, ...) replaces ours:
+	 * never two credentials in one request. */
+	if (key != NULL && *key != '\0' && !user_sets(user, "Authorization") &&
+	    !user_sets(user, "api-key") && !user_sets(user, "x-api-key")) {
 		struct buf bearer = {0};
 		buf_append_str(&bearer, "Bearer ");
 		buf_append_str(&bearer, key);
 		h = append_header(h, "Authorization", bearer.data);
-		memset(bearer.data, 0, bearer.len);
+		explicit_bzero(bearer.data, bearer.len);
 		buf_free(&bearer);
+	}
+	if (key != NULL) {
+		explicit_bzero(key, strlen(key));
+		free(key);
 	}
 	for (i = 0; i < sizeof from_env / sizeof from_env[0]; i++) {
 		v = getenv(from_env[i].env);
@@ -557,19 +623,41 @@ request_headers(struct curl_slist *user, int stream)
 	return h;
 }
 
-/* Strip trailing slashes and add the endpoint. */
+/* The endpoint of base: its path without trailing slashes, then
+ * /chat/completions, then its query (Azure's ?api-version=...). */
 static char *
 endpoint_url(const char *base)
 {
-	size_t n = strlen(base);
-	char *url;
+	const char *p = strstr(base, "://");
+	size_t q, n;
+	struct buf url = {0};
 
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	url = xmalloc(n + sizeof "/chat/completions");
-	memcpy(url, base, n);
-	strcpy(url + n, "/chat/completions");
-	return url;
+	p = p != NULL ? p + 3 : base;
+	q = (size_t)(p - base) + strcspn(p, "?#");
+	for (n = q; n > (size_t)(p - base) && base[n - 1] == '/'; n--)
+		;
+	buf_append(&url, base, n);
+	buf_append_str(&url, "/chat/completions");
+	buf_append_str(&url, base + q);
+	return url.data;
+}
+
+/* url as a message may show it: without a user name or password. */
+static char *
+shown_url(const char *url)
+{
+	const char *p = strstr(url, "://"), *at;
+	struct buf out = {0};
+
+	if (p == NULL)
+		return xstrdup(url);
+	p += 3;
+	at = memrchr(p, '@', strcspn(p, "/?#"));
+	if (at == NULL)
+		return xstrdup(url);
+	buf_append(&out, url, (size_t)(p - url));
+	buf_append_str(&out, at + 1);
+	return out.data;
 }
 
 /* Exit code for a finished transfer that got an HTTP status. */
@@ -651,6 +739,17 @@ make_handle(const char *url, const char *payload, size_t payload_len,
 	return curl;
 }
 
+/* The response on stdout: on a terminal made safe for it, in a pipe or
+ * a file byte for byte. */
+static void
+write_response(const char *s, size_t n)
+{
+	if (isatty(STDOUT_FILENO))
+		term_write(stdout, s, n, TERM_NEWLINES);
+	else
+		fwrite(s, 1, n, stdout);
+}
+
 /* Check a 2xx body: a JSON object without an error in it. On failure
  * say why and return 0. */
 static int
@@ -726,7 +825,7 @@ main(int argc, char *argv[])
 	struct curl_slist *headers = NULL, *user_headers = NULL;
 	CURL *curl = NULL;
 	CURLcode rc;
-	char *url = NULL, *payload = NULL, *msg;
+	char *url = NULL, *shown = NULL, *payload = NULL, *msg, *key;
 	long retries = DEFAULT_RETRIES, n;
 	const char *output = NULL;
 	int c, ret = 0, attempt, quiet = 0, retryable, stream = 0, show = -1;
@@ -735,6 +834,11 @@ main(int argc, char *argv[])
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
+#ifdef __linux__
+	/* The key in memory: no core dump, no ptrace or /proc reading by
+	 * other processes of the user. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshVO:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -770,9 +874,11 @@ main(int argc, char *argv[])
 				    "from 0 to 100: %s", optarg);
 			break;
 		case 'H':
-			if (strchr(optarg, ':') == NULL || optarg[0] == ':' ||
-			    strpbrk(optarg, "\r\n") != NULL)
+			if (strchr(optarg, ':') == NULL || optarg[0] == ':')
 				die(EXIT_USAGE, "-H: not a 'Name: value' header");
+			if (!header_value_ok(optarg))
+				die(EXIT_USAGE, "-H: holds a control character "
+				    "(CR, LF, ...); refused");
 			user_headers = curl_slist_append(user_headers, optarg);
 			break;
 		case 'M':
@@ -809,9 +915,17 @@ main(int argc, char *argv[])
 		base = getenv("OPENAI_BASE_URL");
 	if (base == NULL || *base == '\0')
 		base = DEFAULT_BASE_URL;
-	if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
-		die(EXIT_USAGE, "base URL must start with http:// or https://: %s",
-		    base);
+	url = endpoint_url(base);
+	shown = shown_url(url);
+	if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) {
+		msg = shown_url(base);
+		warnx("base URL must start with http:// or https://: %s", msg);
+		free(msg);
+		free(url);
+		free(shown);
+		return EXIT_USAGE;
+	}
+	key = take_api_key();
 
 	read_request(argv[optind], &input);
 	if (output != NULL)
@@ -820,12 +934,11 @@ main(int argc, char *argv[])
 	buf_free(&input);
 	if (show < 0)
 		show = stream && isatty(STDERR_FILENO);
-	url = endpoint_url(base);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EXIT_TRANSIENT, "cannot initialize libcurl");
-	headers = request_headers(user_headers, stream);
+	headers = request_headers(user_headers, stream, key);
 	curl = make_handle(url, payload, strlen(payload), headers,
 	    connect_timeout, errbuf);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
@@ -867,7 +980,7 @@ main(int argc, char *argv[])
 		if (reply.streaming && !reply.too_big) {
 			/* An event stream has begun: what it holds is the answer,
 			 * and no retry would be the same answer. */
-			ret = finish_stream(&reply, rc, errbuf, url);
+			ret = finish_stream(&reply, rc, errbuf, shown);
 			if (ret != 0)
 				goto out;
 			break;
@@ -882,13 +995,13 @@ main(int argc, char *argv[])
 		}
 		if (reply.too_big) {
 			warnx("%s: response larger than %zu bytes (see "
-			    "--max-response)", url, max_response);
+			    "--max-response)", shown, max_response);
 			ret = EXIT_TRANSIENT;
 			goto out;
 		}
 		if (rc != CURLE_OK) {
 			ret = curl_exit(rc);
-			snprintf(why, sizeof why, "%s: %s", url, reply.stalled ?
+			snprintf(why, sizeof why, "%s: %s", shown, reply.stalled ?
 			    "the server stopped sending" : *errbuf ? errbuf :
 			    curl_easy_strerror(rc));
 		} else {
@@ -915,20 +1028,26 @@ main(int argc, char *argv[])
 		}
 	}
 	if (reply.streaming) {
+		jv text = jv_dump_string(chat_stream_result(reply.chat),
+		    isatty(STDOUT_FILENO) ? JV_PRINT_INDENT_FLAGS(2) : 0);
+
 		if (shown_last != '\n')
 			fputc('\n', stderr);
-		json_write_stdout(chat_stream_result(reply.chat));
+		write_response(jv_string_value(text),
+		    strlen(jv_string_value(text)));
+		fputc('\n', stdout);
+		jv_free(text);
 	} else {
 		/* The body as the server sent it: numbers keep every digit. */
-		fwrite(reply.body.data, 1, reply.body.len, stdout);
+		write_response(reply.body.data, reply.body.len);
 		if (reply.body.data[reply.body.len - 1] != '\n')
 			fputc('\n', stdout);
 	}
 	finish_stdout();
 out:
 	curl_easy_cleanup(curl);
-	curl_slist_free_all(headers);
-	curl_slist_free_all(user_headers);
+	free_headers(headers);
+	free_headers(user_headers);
 	curl_global_cleanup();
 	buf_free(&reply.body);
 	if (reply.chat != NULL) {
@@ -936,6 +1055,7 @@ out:
 		chat_stream_free(reply.chat);
 	}
 	free(url);
+	free(shown);
 	free(payload);
 	return ret;
 }

@@ -12,12 +12,13 @@
 
 #include "common.h"
 #include "json.h"
+#include "textcalls.h"
 #include "toolcall.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-u TEXT] [-C CHOICE] [-O FILE] REQUEST RESPONSE\n",
+	fprintf(f, "usage: %s [-W] [-u TEXT] [-C CHOICE] [-O FILE] REQUEST RESPONSE\n",
 	    progname);
 	if (f == stdout)
 		fputs("Write the next request: REQUEST, the assistant message of RESPONSE\n"
@@ -25,6 +26,7 @@ usage(FILE *f)
 		    "  -u, --user TEXT          then append a user message\n"
 		    "  -C, --tool-choice CHOICE set tool_choice: auto, none, required\n"
 		    "                           or a function name\n"
+		    "  -W, --text-calls         also read tool calls the model wrote as text\n"
 		    "  -O, --output FILE        write to FILE: all of it, or leave FILE be\n"
 		    "Exit 3 when a call has no result or a result answers no call.\n", f);
 }
@@ -33,6 +35,7 @@ static const struct option longopts[] = {
 	{"user", required_argument, NULL, 'u'},
 	{"output", required_argument, NULL, 'O'},
 	{"tool-choice", required_argument, NULL, 'C'},
+	{"text-calls", no_argument, NULL, 'W'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -60,14 +63,11 @@ read_results(void)
 {
 	struct buf b = {0};
 	jv results;
-	int i, n, rc;
+	int i, n;
 
 	if (isatty(STDIN_FILENO))
 		return jv_array();
-	rc = read_fd_all(STDIN_FILENO, &b, JSON_INPUT_MAX);
-	if (rc != 0)
-		die(EXIT_INPUT, "results (standard input): %s",
-		    rc == -2 ? "too large" : "read error");
+	read_file_or_die(NULL, JSON_INPUT_MAX, &b, EXIT_INPUT);
 	if (b.len == strspn(b.data, " \t\r\n")) {
 		buf_free(&b);
 		return jv_array();
@@ -105,13 +105,16 @@ main(int argc, char *argv[])
 	jv choice = jv_invalid();
 	jv request, response, message, calls, results, messages, ordered;
 	const char *output = NULL;
-	int c;
+	int c, text_calls = 0;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "u:C:hVO:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:C:WhVO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			user_text = optarg;
+			break;
+		case 'W':
+			text_calls = 1;
 			break;
 		case 'O':
 			output = optarg;
@@ -127,14 +130,11 @@ main(int argc, char *argv[])
 			puts("tool-append " LLM_TOOLS_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			usage_error(usage, NULL);
 		}
 	}
-	if (argc - optind != 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind != 2)
+		usage_error(usage, NULL);
 	if (strcmp(argv[optind], "-") == 0 || strcmp(argv[optind + 1], "-") == 0)
 		die(EXIT_USAGE, "REQUEST and RESPONSE must be files: "
 		    "standard input carries the results");
@@ -142,6 +142,8 @@ main(int argc, char *argv[])
 		output_to(output);
 	request = json_read_doc(argv[optind], "request");
 	response = json_read_doc(argv[optind + 1], "response");
+	if (text_calls)
+		response = text_calls_response(response);
 	messages = json_get(request, "messages");
 	if (jv_get_kind(messages) != JV_KIND_ARRAY)
 		die(EXIT_INPUT, "request (%s): no messages array", argv[optind]);

@@ -538,21 +538,13 @@ check_call(struct job *job, jv call, const char *dir, jv *parsed_args)
 	}
 	if (jv_get_kind(args) != JV_KIND_STRING)
 		args = jv_dump_string(args, 0);
-	parsed = json_parse(jv_string_value(args),
+	/* The bytes checked here are the bytes the tool reads. */
+	parsed = json_parse_arguments(jv_string_value(args),
 	    (size_t)jv_string_length_bytes(jv_copy(args)));
-	if (!jv_is_valid(parsed)) {
-		char *m = json_invalid_message(parsed);
-		problem = jv_string_fmt("the arguments are not valid JSON (%s); "
-		    "send a JSON object", m);
-		free(m);
-		parsed = jv_null();
-	} else if (jv_get_kind(parsed) != JV_KIND_OBJECT) {
-		problem = jv_string_fmt("the arguments must be a JSON object "
-		    "(got %s)", json_kind_name(parsed));
-	} else {
-		*parsed_args = jv_copy(parsed);
-	}
-	jv_free(parsed);
+	if (!jv_is_valid(parsed))
+		problem = jv_invalid_get_msg(parsed);
+	else
+		*parsed_args = parsed;
 	if (jv_is_valid(problem)) {
 		jv_free(args);
 		return problem;
@@ -563,6 +555,27 @@ check_call(struct job *job, jv call, const char *dir, jv *parsed_args)
 	jv_free(args);
 	job->path = tool_path(dir, job->name);
 	return jv_invalid();
+}
+
+/* The id of call i, whole (after a NUL byte too). */
+static jv
+call_id(jv calls, size_t i)
+{
+	jv call = jv_array_get(jv_copy(calls), (int)i);
+	jv id = json_get(call, "id");
+
+	jv_free(call);
+	return id;
+}
+
+static int
+call_id_has_nul(jv call)
+{
+	jv id = json_get(call, "id");
+	int has = json_string_has_nul(id);
+
+	jv_free(id);
+	return has;
 }
 
 /* The journal of a run: one JSON line per event, {"started": ID} before
@@ -904,7 +917,13 @@ main(int argc, char *argv[])
 		jobs[i].id = json_get_str(call, "id");
 		if (jobs[i].id == NULL || *jobs[i].id == '\0')
 			die(EXIT_INPUT, "tool call %zu has no id", i);
-		if (jv_object_has(jv_copy(journal.done), jv_string(jobs[i].id))) {
+		if (call_id_has_nul(call)) {
+			/* The journal and the tool see ids as C strings. */
+			early[i] = error_content(jv_string("the call id holds a "
+			    "NUL byte; tool calls are answered by id, so it was "
+			    "not run"));
+			jobs[i].name = "?";
+		} else if (jv_object_has(jv_copy(journal.done), jv_string(jobs[i].id))) {
 			/* Answered by an earlier run: the answer stands. */
 			early[i] = jv_object_get(jv_copy(journal.done),
 			    jv_string(jobs[i].id));
@@ -947,7 +966,7 @@ main(int argc, char *argv[])
 		    job_content(&jobs[i], policy.timeout);
 		results = jv_array_append(results, JV_OBJECT(
 		    jv_string("role"), jv_string("tool"),
-		    jv_string("tool_call_id"), jv_string(jobs[i].id),
+		    jv_string("tool_call_id"), call_id(calls, i),
 		    jv_string("content"), content));
 		free((char *)jobs[i].input);
 		job_free(&jobs[i]);

@@ -45,17 +45,8 @@ static void
 vwarn(const char *fmt, va_list ap, int errnum)
 {
 	struct buf line = {0}, shown = {0};
-	va_list copy;
-	int n;
 
-	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0)
-		n = 0;
-	buf_grow(&line, (size_t)n);
-	vsnprintf(line.data, (size_t)n + 1, fmt, ap);
-	line.len = (size_t)n;
+	buf_vprintf(&line, fmt, ap);
 	if (errnum) {
 		buf_append_str(&line, ": ");
 		buf_append_str(&line, strerror(errnum));
@@ -96,6 +87,20 @@ die(int code, const char *fmt, ...)
 	vwarn(fmt, ap, 0);
 	va_end(ap);
 	exit(code);
+}
+
+void
+usage_error(void (*usage)(FILE *), const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vwarn(fmt, ap, 0);
+		va_end(ap);
+	}
+	usage(stderr);
+	exit(EXIT_USAGE);
 }
 
 void *
@@ -158,6 +163,50 @@ buf_append_str(struct buf *b, const char *s)
 }
 
 void
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	buf_grow(b, n > 0 ? (size_t)n : 0);
+	if (n > 0)
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += n > 0 ? (size_t)n : 0;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
 buf_free(struct buf *b)
 {
 	free(b->data);
@@ -188,6 +237,42 @@ read_fd_all(int fd, struct buf *b, size_t max)
 	}
 	b->data[b->len] = '\0';
 	return 0;
+}
+
+const char *
+file_name(const char *path)
+{
+	return path == NULL || strcmp(path, "-") == 0 ? "standard input" :
+	    path;
+}
+
+int
+read_file(const char *path, size_t max, struct buf *b, char *why)
+{
+	int fd = STDIN_FILENO, rc;
+
+	if (path != NULL && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, READ_WHY_MAX, "%s", strerror(errno));
+		return -1;
+	}
+	rc = read_fd_all(fd, b, max);
+	if (rc == -1)
+		snprintf(why, READ_WHY_MAX, "%s", strerror(errno));
+	else if (rc == -2)
+		snprintf(why, READ_WHY_MAX, "larger than %zu bytes", max);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc == 0 ? 0 : -1;
+}
+
+void
+read_file_or_die(const char *path, size_t max, struct buf *b, int code)
+{
+	char why[READ_WHY_MAX];
+
+	if (read_file(path, max, b, why) < 0)
+		die(code, "%s: %s", file_name(path), why);
 }
 
 double
@@ -244,6 +329,76 @@ valid_tool_name(const char *s)
 	return n >= 1;
 }
 
+/* The fatal signals and how each was disposed of when the program
+ * started: 1 when ignored (nohup, a background job of a shell). */
+static const int fatal_signals[] = {SIGHUP, SIGINT, SIGTERM};
+static signed char ignored_at_start[3] = {-1, -1, -1};
+static void (*fatal_cleanups[4])(void);
+static volatile sig_atomic_t fatal_cleanup_count;
+
+int
+signal_ignored_at_start(int sig)
+{
+	struct sigaction old;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (fatal_signals[i] != sig)
+			continue;
+		if (ignored_at_start[i] < 0) {
+			sigaction(sig, NULL, &old);
+			ignored_at_start[i] = !(old.sa_flags & SA_SIGINFO) &&
+			    old.sa_handler == SIG_IGN;
+		}
+		return ignored_at_start[i];
+	}
+	return 0;
+}
+
+void
+fatal_signals_catch(void (*handler)(int))
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		sigaddset(&sa.sa_mask, fatal_signals[i]);
+	for (i = 0; i < 3; i++)
+		if (!signal_ignored_at_start(fatal_signals[i]))
+			sigaction(fatal_signals[i], &sa, NULL);
+}
+
+void
+fatal_signal_exit(int sig)
+{
+	struct sigaction sa;
+	sigset_t set;
+	int i;
+
+	for (i = fatal_cleanup_count - 1; i >= 0; i--)
+		fatal_cleanups[i]();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+void
+fatal_signals_cleanup(void (*fn)(void))
+{
+	if (fatal_cleanup_count < 4)
+		fatal_cleanups[fatal_cleanup_count++] = fn;
+	fatal_signals_catch(fatal_signal_exit);
+}
+
 static char *output_path, *output_tmp;
 
 void
@@ -251,22 +406,6 @@ output_abandon(void)
 {
 	if (output_tmp != NULL)
 		unlink(output_tmp);
-}
-
-static void
-remove_output_tmp(void)
-{
-	output_abandon();
-}
-
-/* Killed while writing: leave no temporary file behind, then die of
- * the same signal. */
-static void
-on_fatal_signal(int sig)
-{
-	output_abandon();
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 void
@@ -291,10 +430,8 @@ output_to(const char *path)
 	if (dup2(fd, STDOUT_FILENO) < 0)
 		die(EXIT_TRANSIENT, "%s: %s", path, strerror(errno));
 	close(fd);
-	atexit(remove_output_tmp);
-	signal(SIGTERM, on_fatal_signal);
-	signal(SIGINT, on_fatal_signal);
-	signal(SIGHUP, on_fatal_signal);
+	atexit(output_abandon);
+	fatal_signals_cleanup(output_abandon);
 }
 
 void

@@ -540,6 +540,34 @@ feed(struct job *job)
 		close_fd(&job->in);
 }
 
+/* Whether a read of fd would not block. */
+static int
+readable(int fd)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Read what a job that exited left in its pipes, as far as it is there
+ * now (a process outside its group may still hold them). */
+static void
+drain_exited(struct job *job, size_t max_output)
+{
+	int i;
+
+	for (i = 0; i < 64 && (job->out >= 0 || job->err >= 0); i++) {
+		size_t had = job->output.len + job->errtail.len;
+
+		if (job->out >= 0 && readable(job->out))
+			drain(job, &job->out, max_output);
+		if (job->err >= 0 && readable(job->err))
+			drain(job, &job->err, max_output);
+		if (job->output.len + job->errtail.len == had)
+			break;
+	}
+}
+
 /* Reap whatever exited: our jobs (then kill what is left of their
  * process group, and wait only briefly for their pipes) and adopted
  * orphans. */
@@ -743,8 +771,11 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 			int *ends[3] = {&job->in, &job->out, &job->err};
 			int k;
 
-			if (!job_done(job) && t >= job->deadline)
+			if (!job_done(job) && t >= job->deadline) {
+				if (job->exited)	/* what it wrote first */
+					drain_exited(job, p->max_output);
 				enforce_deadline(job, t);
+			}
 			if (job_done(job)) {
 				if (job->started && !job->reported &&
 				    p->on_done != NULL)

@@ -7,6 +7,8 @@
 
 #include "common.h"
 #include "json.h"
+#include "term.h"
+#include "jsonscan.h"
 
 char *
 json_invalid_message(jv v)
@@ -26,12 +28,25 @@ json_invalid_message(jv v)
 	return s;
 }
 
+/* What is wrong at byte at of text (len bytes), for a message. */
+static jv
+scan_problem(const char *text, size_t len, size_t at)
+{
+	unsigned char c = at < len ? (unsigned char)text[at] : 0;
+
+	if (at >= len)
+		return jv_string_fmt("unexpected end of input at byte %zu", at);
+	if (c > 0x20 && c < 0x7f)
+		return jv_string_fmt("unexpected \"%c\" at byte %zu", c, at);
+	return jv_string_fmt("unexpected byte 0x%02x at byte %zu", c, at);
+}
+
 jv
 json_parse(const char *text, size_t len)
 {
 	jv v;
 	char *msg;
-	size_t i;
+	size_t i, at;
 
 	for (i = 0; i < len; i++)
 		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
@@ -41,6 +56,10 @@ json_parse(const char *text, size_t len)
 		return jv_invalid_with_msg(jv_string("empty input"));
 	if (len > (size_t)0x7fffffff)
 		return jv_invalid_with_msg(jv_string("document too large"));
+	/* libjq also reads NaN, 01, a BOM, lone surrogates and more: only
+	 * what RFC 8259 calls JSON gets that far. */
+	if (json_scan(text, len, NULL, NULL, &at) != 0)
+		return jv_invalid_with_msg(scan_problem(text, len, at));
 	v = jv_parse_sized(text, (int)len);
 	if (jv_is_valid(v))
 		return v;
@@ -51,27 +70,53 @@ json_parse(const char *text, size_t len)
 }
 
 jv
+json_parse_arguments(const char *text, size_t len)
+{
+	size_t at, keylen;
+	jv v, key;
+	char *m;
+
+	switch (json_scan_unique(text, len, &at, &keylen)) {
+	case -1:
+		key = scan_problem(text, len, at);
+		v = jv_invalid_with_msg(jv_string_fmt("the arguments are not "
+		    "valid JSON (%s); send a JSON object", jv_string_value(key)));
+		jv_free(key);
+		return v;
+	case -2:
+		key = jv_parse_sized(text + at, (int)keylen + 2);
+		v = jv_invalid_with_msg(jv_string_fmt("the arguments hold the "
+		    "key \"%.80s\" twice (at byte %zu); send each key once",
+		    jv_string_value(key), at));
+		jv_free(key);
+		return v;
+	}
+	v = json_parse(text, len);
+	if (!jv_is_valid(v)) {
+		/* Strict JSON that libjq cannot hold: nested too deep. */
+		m = json_invalid_message(v);
+		v = jv_invalid_with_msg(jv_string_fmt("the arguments are not "
+		    "valid JSON (%s); send a JSON object", m));
+		free(m);
+		return v;
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		jv e = jv_invalid_with_msg(jv_string_fmt("the arguments must be "
+		    "a JSON object (got %s)", json_kind_name(v)));
+		jv_free(v);
+		return e;
+	}
+	return v;
+}
+
+jv
 json_read_doc(const char *path, const char *what)
 {
 	struct buf b = {0};
-	int fd = STDIN_FILENO, rc;
-	const char *name = "standard input";
+	const char *name = file_name(path);
 	jv v;
 
-	if (path != NULL && strcmp(path, "-") != 0) {
-		name = path;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			die(EXIT_INPUT, "%s: %s", path, strerror(errno));
-	}
-	rc = read_fd_all(fd, &b, JSON_INPUT_MAX);
-	if (rc == -1)
-		die(EXIT_INPUT, "%s: %s", name, strerror(errno));
-	if (rc == -2)
-		die(EXIT_INPUT, "%s: larger than %zu bytes", name,
-		    JSON_INPUT_MAX);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	read_file_or_die(path, JSON_INPUT_MAX, &b, EXIT_INPUT);
 	v = json_parse(b.data, b.len);
 	buf_free(&b);
 	if (!jv_is_valid(v)) {
@@ -96,11 +141,16 @@ json_dump(jv v)
 void
 json_write_stdout(jv v)
 {
-	int flags = isatty(STDOUT_FILENO) ? JV_PRINT_INDENT_FLAGS(2) : 0;
-	jv s = jv_dump_string(v, flags);
+	int tty = isatty(STDOUT_FILENO);
+	jv s = jv_dump_string(v, tty ? JV_PRINT_INDENT_FLAGS(2) : 0);
+	size_t len = (size_t)jv_string_length_bytes(jv_copy(s));
 
-	fwrite(jv_string_value(s), 1, (size_t)jv_string_length_bytes(jv_copy(s)),
-	    stdout);
+	/* JSON escapes C0 controls but not DEL, C1 or bidirectional
+	 * controls: on a terminal those are shown escaped too. */
+	if (tty)
+		term_write(stdout, jv_string_value(s), len, TERM_NEWLINES);
+	else
+		fwrite(jv_string_value(s), 1, len, stdout);
 	fputc('\n', stdout);
 	jv_free(s);
 }

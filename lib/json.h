@@ -11,9 +11,16 @@
 /* Largest JSON document the filters read (256 MiB). */
 #define JSON_INPUT_MAX ((size_t)256 << 20)
 
-/* Parse len bytes at text (text[len] must be NUL). Invalid input gives
+/* Parse len bytes at text (text[len] must be NUL): strict RFC 8259 JSON
+ * only (json_scan), whatever libjq would read. Invalid input gives
  * jv_invalid_with_msg with a short message (without the input echoed). */
 jv json_parse(const char *text, size_t len);
+
+/* A tool call's arguments (text[len] must be NUL) as an object: strict
+ * RFC 8259 JSON (json_scan), no object holding a key twice, an object at
+ * the root. Else an invalid value with a message for the model saying
+ * what is wrong and where. */
+jv json_parse_arguments(const char *text, size_t len);
 
 /* Read one JSON document from path, or stdin when path is NULL or "-".
  * On any failure print "prog: WHAT: why" and exit 3. */

@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "completion.h"
 #include "sse.h"
 
 /* Longest error message kept, in bytes. */
@@ -135,19 +136,27 @@ struct tool_call {
 
 struct choice {
 	char *role, *finish_reason;
-	struct buf content, refusal;
-	int has_content, has_refusal;
+	struct buf content, refusal, reasoning, reasoning_content;
+	int has_content, has_refusal, has_reasoning, has_reasoning_content;
 	struct tool_call **calls;   /* sorted by index, then by arrival */
 	size_t ncalls, calls_cap;
 	struct tool_call **by_index; /* the latest call per wire index */
+};
+
+/* A field of the response's identity, and the rank of the chunk it came
+ * from (see add_chunk); rank -1 while none came. */
+struct ident {
+	jv v;
+	int rank;
 };
 
 struct chat_stream {
 	chat_text_fn *on_text;
 	void *ctx;
 	struct choice *choices[CHAT_STREAM_MAX_CHOICES];
-	jv id, created, model, fingerprint, tier, usage;
-	int done;
+	struct ident id, created, model, fingerprint, tier;
+	jv usage, groq_usage;
+	int done, nchoices;
 	char *error;
 };
 
@@ -159,12 +168,12 @@ chat_stream_new(chat_text_fn *on_text, void *ctx)
 	memset(cs, 0, sizeof *cs);
 	cs->on_text = on_text;
 	cs->ctx = ctx;
-	cs->id = jv_invalid();
-	cs->created = jv_invalid();
-	cs->model = jv_invalid();
-	cs->fingerprint = jv_invalid();
-	cs->tier = jv_invalid();
+	cs->id.v = cs->created.v = cs->model.v = jv_invalid();
+	cs->fingerprint.v = cs->tier.v = jv_invalid();
+	cs->id.rank = cs->created.rank = cs->model.rank = -1;
+	cs->fingerprint.rank = cs->tier.rank = -1;
 	cs->usage = jv_invalid();
+	cs->groq_usage = jv_invalid();
 	return cs;
 }
 
@@ -285,22 +294,86 @@ append_text(struct chat_stream *cs, struct buf *b, const char *s, size_t n)
 	buf_append(b, s, n);
 }
 
-/* Append the string delta[key], if non-empty, to b and show it. */
+/* Append the string s (borrowed) to b, show it when it is not empty (a
+ * reasoning text is never shown: show is -1), and mark b as seen. */
 static void
-add_text(struct chat_stream *cs, int k, jv delta, const char *key,
+add_string(struct chat_stream *cs, int show, jv s, struct buf *b, int *seen)
+{
+	size_t n = (size_t)jv_string_length_bytes(jv_copy(s));
+
+	*seen = 1;
+	if (n == 0)
+		return;
+	append_text(cs, b, jv_string_value(s), n);
+	if (cs->on_text != NULL && show >= 0)
+		cs->on_text(cs->ctx, show, jv_string_value(s), n);
+}
+
+/* Append the string delta[key], when it is not empty, to b and show
+ * it (refusal, as openai-node reads it, and the reasonings). */
+static void
+add_text(struct chat_stream *cs, int show, jv delta, const char *key,
     struct buf *b, int *seen)
 {
 	jv s = json_get(delta, key);
-	size_t n;
 
 	if (jv_get_kind(s) == JV_KIND_STRING &&
-	    (n = (size_t)jv_string_length_bytes(jv_copy(s))) > 0) {
-		append_text(cs, b, jv_string_value(s), n);
-		*seen = 1;
-		if (cs->on_text != NULL)
-			cs->on_text(cs->ctx, k, jv_string_value(s), n);
-	}
+	    jv_string_length_bytes(jv_copy(s)) > 0)
+		add_string(cs, show, s, b, seen);
 	jv_free(s);
+}
+
+/* The text of a list of parts (borrowed): each {"type":"text","text":S}
+ * appended to b; others are skipped. */
+static void
+add_text_parts(struct chat_stream *cs, int show, jv parts, struct buf *b,
+    int *seen)
+{
+	int i, n = jv_array_length(jv_copy(parts));
+
+	for (i = 0; i < n; i++) {
+		jv part = jv_array_get(jv_copy(parts), i);
+		const char *type = json_get_str(part, "type");
+		jv text = json_get(part, "text");
+
+		if (type != NULL && strcmp(type, "text") == 0 &&
+		    jv_get_kind(text) == JV_KIND_STRING)
+			add_string(cs, show, text, b, seen);
+		jv_free(text);
+		jv_free(part);
+	}
+}
+
+/* delta.content as a list of parts (Mistral's reasoning models): text
+ * parts go to the content, the text of thinking parts to reasoning. */
+static void
+add_content_parts(struct chat_stream *cs, int k, struct choice *ch,
+    jv parts)
+{
+	int i, n = jv_array_length(jv_copy(parts));
+
+	for (i = 0; i < n; i++) {
+		jv part = jv_array_get(jv_copy(parts), i);
+		const char *type = json_get_str(part, "type");
+		jv thinking = json_get(part, "thinking");
+
+		if (type != NULL && strcmp(type, "text") == 0) {
+			jv one = JV_ARRAY(jv_copy(part));
+
+			add_text_parts(cs, k, one, &ch->content,
+			    &ch->has_content);
+			jv_free(one);
+		} else if (type != NULL && strcmp(type, "thinking") == 0 &&
+		    jv_get_kind(thinking) == JV_KIND_ARRAY)
+			add_text_parts(cs, -1, thinking, &ch->reasoning,
+			    &ch->has_reasoning);
+		else if (type != NULL && strcmp(type, "thinking") == 0 &&
+		    jv_get_kind(thinking) == JV_KIND_STRING)
+			add_string(cs, -1, thinking, &ch->reasoning,
+			    &ch->has_reasoning);
+		jv_free(thinking);
+		jv_free(part);
+	}
 }
 
 static struct tool_call *
@@ -401,7 +474,7 @@ static void
 add_choice(struct chat_stream *cs, jv c)
 {
 	struct choice *ch;
-	jv delta, calls;
+	jv delta, calls, content;
 	long k;
 	int i, n;
 
@@ -416,12 +489,22 @@ add_choice(struct chat_stream *cs, jv c)
 	if ((ch = cs->choices[k]) == NULL) {
 		ch = cs->choices[k] = xmalloc(sizeof *ch);
 		memset(ch, 0, sizeof *ch);
+		cs->nchoices++;
 	}
 	set_str(&ch->finish_reason, nonempty_str(c, "finish_reason"));
 	delta = json_get(c, "delta");
 	set_str(&ch->role, nonempty_str(delta, "role"));
-	add_text(cs, (int)k, delta, "content", &ch->content, &ch->has_content);
+	content = json_get(delta, "content");
+	if (jv_get_kind(content) == JV_KIND_STRING)
+		add_string(cs, (int)k, content, &ch->content, &ch->has_content);
+	else if (jv_get_kind(content) == JV_KIND_ARRAY)
+		add_content_parts(cs, (int)k, ch, content);
+	jv_free(content);
 	add_text(cs, (int)k, delta, "refusal", &ch->refusal, &ch->has_refusal);
+	add_text(cs, -1, delta, "reasoning", &ch->reasoning,
+	    &ch->has_reasoning);
+	add_text(cs, -1, delta, "reasoning_content", &ch->reasoning_content,
+	    &ch->has_reasoning_content);
 	calls = json_get(delta, "tool_calls");
 	if (jv_get_kind(calls) == JV_KIND_ARRAY) {
 		n = jv_array_length(jv_copy(calls));
@@ -436,44 +519,65 @@ add_choice(struct chat_stream *cs, jv c)
 	jv_free(delta);
 }
 
-/* Keep o[key] in *slot unless one is kept already; strings only when
- * non-empty. */
+/* Keep o[key], when it is of kind (or null, with nullable), from a chunk
+ * of this rank: a chunk with a non-empty id (2) always replaces what was
+ * kept, as openai-node does; a chunk without one replaces only what came
+ * from a lower rank: one with choices (1) what came from a chunk without
+ * (0), such as Azure's first chunk (id "", created 0) or the usage chunk
+ * of a stream whose usage chunk has an empty id. */
 static void
-keep_first(jv *slot, jv o, const char *key, jv_kind kind)
+keep_ident(struct ident *f, jv o, const char *key, jv_kind kind,
+    int nullable, int rank)
 {
 	jv v;
 
-	if (jv_is_valid(*slot))
+	if (rank < 2 && rank <= f->rank)
 		return;
 	v = json_get(o, key);
-	if (jv_get_kind(v) == kind && (kind != JV_KIND_STRING ||
-	    jv_string_length_bytes(jv_copy(v)) > 0))
-		*slot = v;
-	else
+	if (jv_get_kind(v) == kind ||
+	    (nullable && jv_get_kind(v) == JV_KIND_NULL)) {
+		jv_free(f->v);
+		f->v = v;
+		f->rank = rank;
+	} else {
 		jv_free(v);
+	}
+}
+
+/* Keep o[key] as *slot when it is an object. */
+static void
+keep_object(jv *slot, jv o, const char *key)
+{
+	jv v = json_get(o, key);
+
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		jv_free(*slot);
+		*slot = v;
+	} else {
+		jv_free(v);
+	}
 }
 
 static void
 add_chunk(struct chat_stream *cs, jv v)
 {
-	jv usage, choices;
-	int i, n;
+	jv choices = json_get(v, "choices"), groq;
+	int i, n = 0, rank;
 
-	keep_first(&cs->id, v, "id", JV_KIND_STRING);
-	keep_first(&cs->created, v, "created", JV_KIND_NUMBER);
-	keep_first(&cs->model, v, "model", JV_KIND_STRING);
-	keep_first(&cs->fingerprint, v, "system_fingerprint", JV_KIND_STRING);
-	keep_first(&cs->tier, v, "service_tier", JV_KIND_STRING);
-	usage = json_get(v, "usage");
-	if (jv_get_kind(usage) == JV_KIND_OBJECT) {
-		jv_free(cs->usage);
-		cs->usage = usage;
-	} else {
-		jv_free(usage);
-	}
-	choices = json_get(v, "choices");
-	if (jv_get_kind(choices) == JV_KIND_ARRAY) {
+	if (jv_get_kind(choices) == JV_KIND_ARRAY)
 		n = jv_array_length(jv_copy(choices));
+	rank = nonempty_str(v, "id") != NULL ? 2 : n > 0;
+	keep_ident(&cs->id, v, "id", JV_KIND_STRING, 0, rank);
+	keep_ident(&cs->created, v, "created", JV_KIND_NUMBER, 0, rank);
+	keep_ident(&cs->model, v, "model", JV_KIND_STRING, 0, rank);
+	keep_ident(&cs->fingerprint, v, "system_fingerprint", JV_KIND_STRING,
+	    1, rank);
+	keep_ident(&cs->tier, v, "service_tier", JV_KIND_STRING, 1, rank);
+	keep_object(&cs->usage, v, "usage");
+	groq = json_get(v, "x_groq");
+	keep_object(&cs->groq_usage, groq, "usage");
+	jv_free(groq);
+	if (jv_get_kind(choices) == JV_KIND_ARRAY) {
 		for (i = 0; i < n && cs->error == NULL; i++) {
 			jv c = jv_array_get(jv_copy(choices), i);
 
@@ -511,6 +615,9 @@ chat_stream_event(void *ctx, const char *type, const char *data, size_t len)
 		if (i == n)
 			return 0; /* an empty keep-alive */
 		if (n - i == 6 && memcmp(data + i, "[DONE]", 6) == 0) {
+			if (cs->nchoices == 0)
+				fail(cs, "no choice before [DONE]: the "
+				    "response is empty");
 			cs->done = 1;
 			return 1;
 		}
@@ -591,6 +698,12 @@ choice_result(const struct choice *ch, int k)
 	    text_or_null(&ch->content, ch->has_content));
 	msg = jv_object_set(msg, jv_string("refusal"),
 	    text_or_null(&ch->refusal, ch->has_refusal));
+	if (ch->has_reasoning)
+		msg = jv_object_set(msg, jv_string("reasoning"),
+		    text_or_null(&ch->reasoning, 1));
+	if (ch->has_reasoning_content)
+		msg = jv_object_set(msg, jv_string("reasoning_content"),
+		    text_or_null(&ch->reasoning_content, 1));
 	if (ch->ncalls > 0) {
 		calls = jv_array();
 		for (i = 0; i < ch->ncalls; i++) {
@@ -609,10 +722,7 @@ choice_result(const struct choice *ch, int k)
 		}
 		msg = jv_object_set(msg, jv_string("tool_calls"), calls);
 	}
-	return JV_OBJECT(jv_string("index"), jv_number(k),
-	    jv_string("message"), msg,
-	    jv_string("logprobs"), jv_null(),
-	    jv_string("finish_reason"), ch->finish_reason != NULL ?
+	return chat_choice(k, msg, ch->finish_reason != NULL ?
 	    jv_string(ch->finish_reason) : jv_null());
 }
 
@@ -628,16 +738,14 @@ chat_stream_result(const struct chat_stream *cs)
 	jv r, choices = jv_array();
 	int k;
 
-	r = JV_OBJECT(jv_string("id"), copy_or_null(cs->id),
-	    jv_string("object"), jv_string("chat.completion"),
-	    jv_string("created"), copy_or_null(cs->created),
-	    jv_string("model"), copy_or_null(cs->model));
-	if (jv_is_valid(cs->fingerprint))
+	r = chat_completion_head(copy_or_null(cs->id.v),
+	    copy_or_null(cs->created.v), copy_or_null(cs->model.v));
+	if (jv_is_valid(cs->fingerprint.v))
 		r = jv_object_set(r, jv_string("system_fingerprint"),
-		    jv_copy(cs->fingerprint));
-	if (jv_is_valid(cs->tier))
+		    jv_copy(cs->fingerprint.v));
+	if (jv_is_valid(cs->tier.v))
 		r = jv_object_set(r, jv_string("service_tier"),
-		    jv_copy(cs->tier));
+		    jv_copy(cs->tier.v));
 	for (k = 0; k < CHAT_STREAM_MAX_CHOICES; k++)
 		if (cs->choices[k] != NULL)
 			choices = jv_array_append(choices,
@@ -645,6 +753,9 @@ chat_stream_result(const struct chat_stream *cs)
 	r = jv_object_set(r, jv_string("choices"), choices);
 	if (jv_is_valid(cs->usage))
 		r = jv_object_set(r, jv_string("usage"), jv_copy(cs->usage));
+	else if (jv_is_valid(cs->groq_usage))
+		r = jv_object_set(r, jv_string("usage"),
+		    jv_copy(cs->groq_usage));
 	return r;
 }
 
@@ -673,14 +784,17 @@ chat_stream_free(struct chat_stream *cs)
 		free(ch->finish_reason);
 		buf_free(&ch->content);
 		buf_free(&ch->refusal);
+		buf_free(&ch->reasoning);
+		buf_free(&ch->reasoning_content);
 		free(ch);
 	}
-	jv_free(cs->id);
-	jv_free(cs->created);
-	jv_free(cs->model);
-	jv_free(cs->fingerprint);
-	jv_free(cs->tier);
+	jv_free(cs->id.v);
+	jv_free(cs->created.v);
+	jv_free(cs->model.v);
+	jv_free(cs->fingerprint.v);
+	jv_free(cs->tier.v);
 	jv_free(cs->usage);
+	jv_free(cs->groq_usage);
 	free(cs->error);
 	free(cs);
 }

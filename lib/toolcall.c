@@ -76,12 +76,104 @@ mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* A deterministic id for call number index, from the whole response, so
- * that tool-extract and tool-append generate the same one. */
-static jv
-generated_id(const char *response_text, int index)
+/* Ids (whole jv strings, NUL bytes and all) to the number of the first
+ * call or result that has each: a hash table, so that n calls cost O(n). */
+struct id_index {
+	struct id_slot {
+		uint64_t hash;
+		jv id;          /* jv_invalid() when the slot is free */
+		int index;
+	} *slot;
+	size_t n, cap;
+};
+
+static void
+id_index_free(struct id_index *x)
 {
-	uint64_t h = fnv1a(response_text, strlen(response_text));
+	size_t i;
+
+	for (i = 0; i < x->cap; i++)
+		jv_free(x->slot[i].id);
+	free(x->slot);
+}
+
+/* The slot of id (borrowed, a string) in x: its own, or the free one
+ * where it belongs. */
+static struct id_slot *
+id_slot(struct id_index *x, jv id, uint64_t hash)
+{
+	size_t len = (size_t)jv_string_length_bytes(jv_copy(id));
+	size_t i = (size_t)hash & (x->cap - 1);
+	struct id_slot *e;
+
+	for (;; i = (i + 1) & (x->cap - 1)) {
+		e = &x->slot[i];
+		if (!jv_is_valid(e->id))
+			return e;
+		if (e->hash == hash && (size_t)jv_string_length_bytes(
+		    jv_copy(e->id)) == len && memcmp(jv_string_value(e->id),
+		    jv_string_value(id), len) == 0)
+			return e;
+	}
+}
+
+static uint64_t
+id_hash(jv id)
+{
+	return mix64(fnv1a(jv_string_value(id),
+	    (size_t)jv_string_length_bytes(jv_copy(id))));
+}
+
+/* The index recorded for id (borrowed), or -1. */
+static int
+id_index_get(struct id_index *x, jv id)
+{
+	struct id_slot *e;
+
+	if (x->cap == 0 || jv_get_kind(id) != JV_KIND_STRING)
+		return -1;
+	e = id_slot(x, id, id_hash(id));
+	return jv_is_valid(e->id) ? e->index : -1;
+}
+
+/* Record id (borrowed) with index unless it is there: 0, or -1 when it
+ * was (its first index stays). */
+static int
+id_index_add(struct id_index *x, jv id, int index)
+{
+	uint64_t hash = id_hash(id);
+	struct id_slot *e;
+	size_t i;
+
+	if (2 * (x->n + 1) > x->cap) {
+		struct id_index bigger = {NULL, 0, x->cap ? 2 * x->cap : 16};
+
+		bigger.slot = xmalloc(bigger.cap * sizeof *bigger.slot);
+		for (i = 0; i < bigger.cap; i++)
+			bigger.slot[i].id = jv_invalid();
+		for (i = 0; i < x->cap; i++)
+			if (jv_is_valid(x->slot[i].id))
+				*id_slot(&bigger, x->slot[i].id,
+				    x->slot[i].hash) = x->slot[i];
+		bigger.n = x->n;
+		free(x->slot);
+		*x = bigger;
+	}
+	e = id_slot(x, id, hash);
+	if (jv_is_valid(e->id))
+		return -1;
+	e->hash = hash;
+	e->id = jv_copy(id);
+	e->index = index;
+	x->n++;
+	return 0;
+}
+
+/* A deterministic id for call number index, from the hash of the whole
+ * response, so that tool-extract and tool-append generate the same one. */
+static jv
+generated_id(uint64_t h, int index)
+{
 	uint64_t h1 = mix64(h + 0x9e3779b97f4a7c15ULL * (uint64_t)(index + 1));
 	uint64_t h2 = mix64(h1 ^ h);
 
@@ -110,23 +202,29 @@ arguments_string(jv args)
 	}
 }
 
-static int
-id_taken(jv calls, const char *id)
-{
-	int i, n = jv_array_length(jv_copy(calls)), taken = 0;
+/* The hash generated ids start from: of the whole response, computed
+ * once however many calls need an id. */
+struct id_seed {
+	jv response;
+	int known;
+	uint64_t hash;
+};
 
-	for (i = 0; i < n && !taken; i++) {
-		jv c = jv_array_get(jv_copy(calls), i);
-		const char *s = json_get_str(c, "id");
-		taken = s != NULL && strcmp(s, id) == 0;
-		jv_free(c);
+static uint64_t
+id_seed_hash(struct id_seed *seed)
+{
+	if (!seed->known) {
+		char *text = json_dump(jv_copy(seed->response));
+		seed->hash = fnv1a(text, strlen(text));
+		seed->known = 1;
+		free(text);
 	}
-	return taken;
+	return seed->hash;
 }
 
 /* One raw call (consumed) in the OpenAI shape, or invalid. */
 static jv
-normalize_call(jv raw, int index, jv done, const char **resp_text, jv response)
+normalize_call(jv raw, int index, struct id_index *taken, struct id_seed *seed)
 {
 	jv fn, name, id, out;
 	const char *type;
@@ -162,12 +260,11 @@ normalize_call(jv raw, int index, jv done, const char **resp_text, jv response)
 		id = jv_dump_string(id, 0);
 	if (jv_get_kind(id) != JV_KIND_STRING ||
 	    jv_string_length_bytes(jv_copy(id)) == 0 ||
-	    json_string_has_nul(id) ||
-	    id_taken(done, jv_string_value(id))) {
+	    json_string_has_nul(id) || id_index_add(taken, id, index) != 0) {
 		jv_free(id);
-		if (*resp_text == NULL)
-			*resp_text = json_dump(jv_copy(response));
-		id = generated_id(*resp_text, index);
+		id = generated_id(id_seed_hash(seed), index);
+		/* A model may have sent this very id for a later call. */
+		id_index_add(taken, id, index);
 	}
 	out = JV_OBJECT(jv_string("id"), id, jv_string("type"),
 	    jv_string("function"), jv_string("function"),
@@ -183,7 +280,8 @@ normalize_tool_calls(jv response, jv message)
 {
 	jv raw = json_get(message, "tool_calls");
 	jv calls = jv_array();
-	const char *resp_text = NULL;
+	struct id_index taken = {0};
+	struct id_seed seed = {response, 0, 0};
 	int i, n;
 
 	if (jv_get_kind(raw) == JV_KIND_INVALID ||
@@ -208,8 +306,8 @@ normalize_tool_calls(jv response, jv message)
 	}
 	n = jv_array_length(jv_copy(raw));
 	for (i = 0; i < n; i++) {
-		jv c = normalize_call(jv_array_get(jv_copy(raw), i), i, calls,
-		    &resp_text, response);
+		jv c = normalize_call(jv_array_get(jv_copy(raw), i), i, &taken,
+		    &seed);
 		if (!jv_is_valid(c)) {
 			jv_free(calls);
 			calls = c;
@@ -217,7 +315,7 @@ normalize_tool_calls(jv response, jv message)
 		}
 		calls = jv_array_append(calls, c);
 	}
-	free((char *)resp_text);
+	id_index_free(&taken);
 	jv_free(raw);
 	return calls;
 }
@@ -258,11 +356,23 @@ tool_choice_value(const char *text)
 	    jv_string(text)));
 }
 
+/* The tool_call_id of result j (new reference; jv_invalid() if none). */
+static jv
+result_id(jv results, int j)
+{
+	jv r = jv_array_get(jv_copy(results), j);
+	jv id = json_get(r, "tool_call_id");
+
+	jv_free(r);
+	return id;
+}
+
 jv
 results_in_call_order(jv calls, jv results)
 {
 	int ncalls, nres, i, j;
-	char *used;
+	char *used, *twice;
+	struct id_index by_id = {0};
 	jv out = jv_array(), err = jv_invalid();
 
 	if (jv_get_kind(calls) != JV_KIND_ARRAY ||
@@ -274,28 +384,30 @@ results_in_call_order(jv calls, jv results)
 	ncalls = jv_array_length(jv_copy(calls));
 	nres = jv_array_length(jv_copy(results));
 	used = xmalloc((size_t)nres + 1);
-
+	twice = xmalloc((size_t)nres + 1);
 	memset(used, 0, (size_t)nres + 1);
+	memset(twice, 0, (size_t)nres + 1);
+	/* Ids compare whole: "a" does not answer "a\u0000b". */
+	for (j = 0; j < nres; j++) {
+		jv rid = result_id(results, j);
+		if (jv_get_kind(rid) == JV_KIND_STRING &&
+		    id_index_add(&by_id, rid, j) != 0)
+			twice[id_index_get(&by_id, rid)] = 1;
+		jv_free(rid);
+	}
 	for (i = 0; i < ncalls && jv_is_valid(out); i++) {
 		jv call = jv_array_get(jv_copy(calls), i);
-		const char *id = json_get_str(call, "id");
-		int found = -1;
+		jv id = json_get(call, "id");
+		const char *name = jv_get_kind(id) == JV_KIND_STRING ?
+		    jv_string_value(id) : "(without an id)";
+		int found = id_index_get(&by_id, id);
 
-		for (j = 0; j < nres && id != NULL; j++) {
-			jv r = jv_array_get(jv_copy(results), j);
-			const char *rid = json_get_str(r, "tool_call_id");
-			if (rid != NULL && strcmp(rid, id) == 0) {
-				if (found >= 0 && !jv_is_valid(err))
-					err = jv_string_fmt("tool call %s has more "
-					    "than one result", id);
-				found = j;
-			}
-			jv_free(r);
-		}
-		if (found < 0 && !jv_is_valid(err))
+		if (found >= 0 && twice[found])
+			err = jv_string_fmt("tool call %s has more than one "
+			    "result", name);
+		else if (found < 0)
 			err = jv_string_fmt("tool call %s has no result; the "
-			    "API rejects a conversation without one",
-			    id != NULL ? id : "(without an id)");
+			    "API rejects a conversation without one", name);
 		if (jv_is_valid(err)) {
 			jv_free(out);
 			out = jv_invalid_with_msg(err);
@@ -305,20 +417,23 @@ results_in_call_order(jv calls, jv results)
 			out = jv_array_append(out,
 			    jv_array_get(jv_copy(results), found));
 		}
+		jv_free(id);
 		jv_free(call);
 	}
 	for (j = 0; j < nres && jv_is_valid(out); j++) {
 		if (!used[j]) {
-			jv r = jv_array_get(jv_copy(results), j);
-			const char *rid = json_get_str(r, "tool_call_id");
+			jv rid = result_id(results, j);
 			jv_free(out);
 			out = jv_invalid_with_msg(jv_string_fmt("result for %s "
 			    "answers no tool call of the response",
-			    rid != NULL ? rid : "(without an id)"));
-			jv_free(r);
+			    jv_get_kind(rid) == JV_KIND_STRING ?
+			    jv_string_value(rid) : "(without an id)"));
+			jv_free(rid);
 		}
 	}
+	id_index_free(&by_id);
 	free(used);
+	free(twice);
 	return out;
 }
 

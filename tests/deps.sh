@@ -20,6 +20,7 @@ need gcc have cc
 need libc6-dev header stdio.h
 need libcurl4-openssl-dev header curl/curl.h
 need libjq-dev header jv.h
+need libonig-dev header oniguruma.h
 need jq have jq
 need curl have curl
 need bats have bats
@@ -27,6 +28,8 @@ need bats-assert test -d /usr/lib/bats/bats-assert
 need bats-support test -d /usr/lib/bats/bats-support
 need mandoc have mandoc
 need shellcheck have shellcheck
+need util-linux have flock
+need bsdutils have script
 need bubblewrap have bwrap
 need parallel have parallel
 need valgrind have valgrind

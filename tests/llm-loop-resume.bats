@@ -103,10 +103,11 @@ local_setup() {
 	# As from an interactive shell: SIGINT not ignored.
 	TMPDIR=$TMP env --default-signal=INT llm-loop -v -u "$MOCK_URL" "go" >out 2>err 3>&- &
 	pid=$!
-	for i in $(seq 1 100); do
+	for i in $(seq 1 $((100 * TIME_FACTOR))); do
 		grep -q -- '-> slow' err && break
 		sleep 0.05
 	done
+	grep -q -- '-> slow' err
 	start=$SECONDS
 	kill -INT "$pid"
 	status=0
@@ -237,4 +238,112 @@ local_setup() {
 	assert_failure 1
 	LLM_REQUEST_JSON=missing.json run llm-guard-json <<<'not json'
 	assert_failure 1
+}
+
+# wait_for FILE: wait until FILE is not empty (a bounded while).
+wait_for() {
+	local i
+	for i in $(seq 1 $((200 * TIME_FACTOR))); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "nohup llm-loop: a hangup while the model thinks does not stop the loop" {
+	stop_mock
+	start_mock -e '{content: "still here", delay_ms: 1500}'
+	setsid nohup llm-loop -N -u "$MOCK_URL" "hi" >out 2>err 3>&- &
+	pid=$!
+	wait_for mock.log
+	kill -HUP -- "-$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 0
+	run cat out
+	assert_output 'still here'
+}
+
+# guard_test SIGNAL: the loop gets SIGNAL (to the loop alone for TERM, to
+# its whole process group, as a Ctrl-C does, for INT) while a guard runs.
+guard_signal_test() {
+	setsid env --default-signal=INT llm-loop -u "$MOCK_URL" -k k \
+		--guard 'echo $$ >guard.pid; exec sleep 5' "please add" >out 2>err 3>&- &
+	pid=$!
+	wait_for guard.pid
+	case $1 in
+	INT) kill -INT -- "-$pid" ;;
+	*) kill "-$1" "$pid" ;;
+	esac
+	status=0
+	wait "$pid" || status=$?
+	! kill -0 "$(cat guard.pid)" 2>/dev/null
+}
+
+@test "SIGTERM while a guard runs stops the loop: exit 143, no reply, nothing blocked" {
+	start=$SECONDS
+	guard_signal_test TERM
+	assert_equal "$status" 143
+	[ $((SECONDS - start)) -lt $((4 * TIME_FACTOR)) ]
+	[ ! -s out ]
+	run cat err
+	assert_output --partial 'interrupted'
+	[ ! -e k/002-blocked.log ] && [ ! -e k/002-blocked-reply.txt ]
+	# The reply is checked again on --resume.
+	run llm-loop -u "$MOCK_URL" --guard true --resume k
+	assert_success
+	assert_output 'sums: 3 7'
+}
+
+@test "Ctrl-C while a guard runs stops the loop: exit 130, not a block" {
+	guard_signal_test INT
+	assert_equal "$status" 130
+	[ ! -s out ]
+	run cat err
+	refute_output --partial 'blocked'
+	assert_output --partial 'interrupted'
+	[ ! -e k/002-blocked.log ] && [ ! -e k/002-blocked-reply.txt ]
+}
+
+@test "llm-loop | head -c1 ends quietly: no message, no directory left" {
+	stop_mock
+	# A reply far larger than a pipe holds.
+	start_mock -e '{content: ([range(20000)] | map("word") | join(" "))}'
+	mkdir tmp
+	run --separate-stderr sh -c 'TMPDIR=$1/tmp llm-loop -N -u "$2" hi | head -c1' sh "$TMP" "$MOCK_URL"
+	assert_success
+	assert_output w
+	assert_equal "$stderr" ''
+	run ls -A tmp
+	assert_output ''
+	run --separate-stderr sh -c 'TMPDIR=$1/tmp llm-loop -N --guard true -u "$2" hi | head -c1' sh "$TMP" "$MOCK_URL"
+	assert_output w
+	assert_equal "$stderr" ''
+	run ls -A tmp
+	assert_output ''
+}
+
+@test "one run at a time in a keep directory: a second one exits 5 at once" {
+	slow_tool_model
+	llm-loop -u "$MOCK_URL" -k k "go" >out 2>err 3>&- &
+	pid=$!
+	wait_for tool.pid
+	start=$SECONDS
+	run --separate-stderr llm-loop -u "$MOCK_URL" --resume k
+	assert_failure 5
+	[[ $stderr == *"k: in use by another llm-loop"* ]]
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k "again"
+	assert_failure 5
+	[[ $stderr == *"k: in use by another llm-loop"* ]]
+	run --separate-stderr llm-loop -u "$MOCK_URL" --continue k "more"
+	assert_failure 5
+	[ $((SECONDS - start)) -lt $((3 * TIME_FACTOR)) ]
+	[ "$(grep -c . mock.log)" -eq 1 ]
+	kill "$pid"
+	wait "$pid" || true
+	kill "$(cat tool.pid)" 2>/dev/null || true
+	# Once the first run is gone, the directory is free again.
+	run llm-loop -u "$MOCK_URL" --resume k
+	assert_success
+	assert_output done
 }

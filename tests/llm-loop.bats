@@ -115,11 +115,11 @@ script() { # script REPLY... : a mock script of these replies
 	assert_failure 5
 }
 
-@test "with a PROMPT, stdin is never read" {
+@test "with -I, stdin is never read" {
 	script '{"content":"answered"}'
 	mkfifo never-ends
 	# Read-write open: stdin that would block forever if read.
-	run timeout 10 llm-loop -u "$MOCK_URL" "hi" <>never-ends
+	run timeout 10 llm-loop -I -u "$MOCK_URL" "hi" <>never-ends
 	assert_success
 	assert_output answered
 }
@@ -226,4 +226,73 @@ script() { # script REPLY... : a mock script of these replies
 	run --separate-stderr llm-loop -u "$MOCK_URL" "say nothing"
 	assert_success
 	[[ $stderr == *"the model gave no text"* ]]
+}
+
+@test "no file is written through a link planted in the keep directory" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":1,"b":2}}]}' '{"content":"3"}' \
+		'{"content":"again"}'
+	echo precious >victim
+	mkdir -m 700 k
+	ln -s ../victim k/002-guard.err
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k --guard 'echo checked >&2' "1+2?"
+	assert_success
+	assert_output 3
+	[ "$(cat victim)" = precious ]
+	# A blocked reply's log and copy do not follow links either.
+	mkdir -m 700 b
+	ln -s ../victim b/001-blocked.log
+	ln -s ../victim b/001-blocked-reply.txt
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k b --guard false "hi"
+	assert_failure 7
+	[ "$(cat victim)" = precious ]
+	[ ! -L b/001-blocked.log ] && [ ! -L b/001-blocked-reply.txt ]
+	assert_equal "$(cat b/001-blocked-reply.txt)" again
+}
+
+@test "a keep directory writable by others, or not the user's, is refused" {
+	script '{"content":"x"}'
+	mkdir k
+	chmod 777 k
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k "hi"
+	assert_failure 3
+	[[ $stderr == *"k: writable by group or others"*"chmod go-w"* ]]
+	chmod 770 k
+	run --separate-stderr llm-loop -u "$MOCK_URL" --resume k
+	assert_failure 3
+	[[ $stderr == *"writable by group or others"* ]]
+	[ ! -s mock.log ]
+	if [ "$(id -u)" -eq 0 ]; then
+		mkdir other
+		chown nobody other
+		chmod 700 other
+		run --separate-stderr llm-loop -u "$MOCK_URL" -k other "hi"
+		assert_failure 3
+		[[ $stderr == *"other: owned by another user"* ]]
+	fi
+}
+
+@test "the conversation is private: directory 0700, files 0600" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":1,"b":2}}]}' '{"content":"3"}'
+	umask 022
+	run llm-loop -u "$MOCK_URL" -k k "1+2?"
+	assert_success
+	assert_equal "$(stat -c %a k)" 700
+	run stat -c '%a %n' k/*
+	refute_output --regexp '^6[0-7][1-7] |^6[1-7][0-7] '
+	assert_output --partial '600 k/001-results.json'
+	assert_output --partial '600 k/001-results.journal'
+}
+
+@test "a keep directory whose name starts with a dash works" {
+	script '{"tool_calls":[{"name":"add","arguments":{"a":1,"b":2}}]}' '{"content":"3"}' '{"content":"more"}'
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k -keep "1+2?"
+	assert_success
+	assert_output 3
+	[ -s -keep/002-response.json ]
+	run --separate-stderr llm-loop -u "$MOCK_URL" --continue -keep "and?"
+	assert_success
+	assert_output more
+	run --separate-stderr llm-loop -u "$MOCK_URL" --resume -keep
+	assert_success
+	assert_output more
 }

@@ -537,3 +537,51 @@ now_ms() {
 	run chat '{}'
 	assert_output 200
 }
+
+@test "a whole body with several choices streams every choice" {
+	cat >s.json <<-'EOF'
+	[{"id": "chatcmpl-n2", "created": 9, "model": "real", "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"}, {"index": 1, "message": {"role": "assistant", "content": null, "tool_calls": [{"id": "call_w", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}, "finish_reason": "tool_calls"}, {"index": 2, "message": {"role": "assistant", "content": "It is Paris, the capital."}, "finish_reason": "length"}]}]
+	EOF
+	start_mock -s s.json
+	run chat '{"stream":true}'
+	assert_output 200
+	run jq -cs '[.[].choices[].index] | unique' < <(chunks)
+	assert_output '[0,1,2]'
+	run jq -rs '[.[].choices[] | select(.index == 2) | .delta.content // empty] | join("")' < <(chunks)
+	assert_output 'It is Paris, the capital.'
+	# Reassembled, the stream is the body: every choice's message and finish_reason.
+	echo '{"model":"m","messages":[],"stream":true}' >req.json
+	stop_mock
+	start_mock -s s.json
+	run --separate-stderr llm-request -u "$MOCK_URL" req.json
+	assert_success
+	json_eq "$(jq -c '[.choices[] | {index, finish_reason, message: {content: .message.content, tool_calls: .message.tool_calls}}]' <<<"$output")" \
+		"$(jq -c '[.[0].choices[] | {index, finish_reason, message: {content: .message.content, tool_calls: .message.tool_calls}}]' s.json)"
+}
+
+@test "tool calls follow tool-extract's rule: empty or missing arguments are {}, whole and streamed" {
+	start_mock -e '{tool_calls: [{name: "a", arguments: ""}, {name: "b"}, {id: "x", function: {name: "c", arguments: ""}}]}'
+	run chat '{"messages":[]}'
+	assert_output 200
+	json_eq "$(jq -c '[.choices[0].message.tool_calls[] | [.id, .function.arguments]]' "$TMP/b")" \
+		'[["call_1_0","{}"],["call_1_1","{}"],["x","{}"]]'
+	run --separate-stderr tool-extract "$TMP/b"
+	assert_success
+	assert_equal "$stderr" ""
+	json_eq "$output" "$(jq -c '.choices[0].message.tool_calls' "$TMP/b")"
+	run chat '{"messages":[],"stream":true}'
+	assert_output 200
+	json_eq "$(chunks | jq -cs '[.[].choices[0].delta.tool_calls // empty | .[]] | group_by(.index) | map(map(.function.arguments) | join(""))')" \
+		'["{}","{}","{}"]'
+}
+
+@test "a tool call id given twice or empty is replaced, as tool-extract replaces it" {
+	start_mock -e '{tool_calls: [{id: "x", name: "a"}, {id: "x", name: "b"}, {id: "", name: "c"}]}'
+	run chat '{"messages":[]}'
+	assert_output 200
+	run jq -r '.choices[0].message.tool_calls | map(.id) | join(" ")' "$TMP/b"
+	assert_output --regexp '^x call_[0-9a-f]{24} call_[0-9a-f]{24}$'
+	run --separate-stderr tool-extract "$TMP/b"
+	assert_success
+	json_eq "$output" "$(jq -c '.choices[0].message.tool_calls' "$TMP/b")"
+}

@@ -164,6 +164,22 @@ CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choic
 	[[ $stderr == *"the stream ended before it was complete"* ]]
 }
 
+@test "a stream of nothing but [DONE] is a broken response: exit 5" {
+	sse 'data: [DONE]\n\n'
+	run --separate-stderr llm-request -S -r 0 -u "$MOCK_URL" req.json
+	assert_failure 5
+	assert_output ''
+	[[ $stderr == *"no choice before [DONE]: the response is empty"* ]]
+}
+
+@test "chunks without choices, then [DONE], are an empty response too: exit 5" {
+	sse 'data: {"id":"","created":0,"model":"","choices":[],"prompt_filter_results":[]}\n\ndata: {"id":"x","choices":[],"usage":{"total_tokens":3}}\n\ndata: [DONE]\n\n'
+	run --separate-stderr llm-request -S -r 0 -u "$MOCK_URL" req.json
+	assert_failure 5
+	assert_output ''
+	[[ $stderr == *"the response is empty"* ]]
+}
+
 @test "a stream cut inside an event is truncated too" {
 	sse "data: $CHUNK\n\ndata: {\"id\":\"x\",\"choi" '{"content":"a"}' null
 	run --separate-stderr llm-request -S -u "$MOCK_URL" req.json

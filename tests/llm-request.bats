@@ -41,6 +41,24 @@ local_setup() {
 	assert_output '["Bearer ***1234","org-1","proj-2","application/json"]'
 }
 
+@test "a user's api-key or Authorization header replaces the bearer key, in any case" {
+	start_mock -e '{content: "ok"}'
+	OPENAI_API_KEY=sk-openai-abcd1234 run --separate-stderr llm-request -u "$MOCK_URL" \
+		-H 'Api-Key: azure-key-5678' req.json
+	assert_success
+	[ -z "$stderr" ]
+	OPENAI_API_KEY=sk-openai-abcd1234 run --separate-stderr llm-request -u "$MOCK_URL" \
+		-H 'X-API-KEY: other-key-9012' req.json
+	assert_success
+	OPENAI_API_KEY=sk-openai-abcd1234 run --separate-stderr llm-request -u "$MOCK_URL" \
+		-H 'authorization: Basic dXNlcjpwYXNz' req.json
+	assert_success
+	run jq -c '.headers | [.authorization, ."api-key", ."x-api-key"]' mock.log
+	assert_output "$(printf '%s\n' '[null,"***5678",null]' '[null,null,"***9012"]' '["Basic ***YXNz",null,null]')"
+	run grep -c 1234 mock.log
+	assert_output 0
+}
+
 @test "no Authorization header without OPENAI_API_KEY" {
 	start_mock -e '{content: "ok"}'
 	run llm-request -u "$MOCK_URL" req.json
@@ -222,4 +240,69 @@ local_setup() {
 	wait "$pid" || true
 	run ls
 	refute_output --partial 'out.json'
+}
+
+@test "CR or LF in the key, organization, project or a -H header: exit 2, nothing sent" {
+	start_mock -e '{content: "ok"}'
+	for var in OPENAI_API_KEY OPENAI_ORG_ID OPENAI_PROJECT_ID; do
+		for bad in $'sk-a\r\nX-Injected: 1' $'sk-a\nX-Injected: 1' $'sk-a\rX'; do
+			run --separate-stderr env "$var=$bad" llm-request -u "$MOCK_URL" req.json
+			assert_failure 2
+			assert_output ''
+			[[ $stderr == *"$var: holds a control character"* ]]
+			[[ $stderr != *Injected* ]]
+		done
+	done
+	run --separate-stderr llm-request -H $'X-Test: a\r\nX-Injected: 1' -u "$MOCK_URL" req.json
+	assert_failure 2
+	run --separate-stderr llm-request -H $'X-Test: a\x01' -u "$MOCK_URL" req.json
+	assert_failure 2
+	[ ! -s mock.log ]
+	# A tab is fine in a value.
+	run llm-request -H $'X-Test: a\tb' -u "$MOCK_URL" req.json
+	assert_success
+}
+
+@test "credentials in the base URL never appear in a message" {
+	port=$(unused_port)
+	run --separate-stderr llm-request -r 0 -u "http://user:pw-s3cret@127.0.0.1:$port/v1" req.json
+	assert_failure 5
+	[[ $stderr != *s3cret* && $stderr != *user* ]]
+	[[ $stderr == *"http://127.0.0.1:$port/v1/chat/completions"* ]]
+	run --separate-stderr llm-request -u "ftp://user:pw-s3cret@example.com/v1" req.json
+	assert_failure 2
+	[[ $stderr != *s3cret* ]]
+	[[ $stderr == *"ftp://example.com/v1"* ]]
+	OPENAI_BASE_URL="http://pw-s3cret@127.0.0.1:$port" run --separate-stderr llm-request -q -r 1 req.json
+	assert_failure 5
+	[[ $stderr != *s3cret* ]]
+}
+
+@test "a base URL with a query string keeps it after the path" {
+	start_mock -e '{content: "ok"}'
+	run llm-request -u "$MOCK_URL?api-version=2024-10-21" req.json
+	assert_success
+	run llm-request -u "$MOCK_URL/?api-version=2024-10-21&x=1" req.json
+	assert_success
+	run jq -r '.path' mock.log
+	assert_output "$(printf '%s\n' '/v1/chat/completions?api-version=2024-10-21' \
+		'/v1/chat/completions?api-version=2024-10-21&x=1')"
+}
+
+@test "the key does not stay in llm-request's environment" {
+	[ -z "${LLM_TEST_VALGRIND:-}" ] || skip "valgrind keeps a copy of the environment of its own"
+	start_mock -e '{content: "ok", delay_ms: 1500}'
+	OPENAI_API_KEY=sk-kept-secret-4321 llm-request -u "$MOCK_URL" req.json >out.json &
+	pid=$!
+	for i in $(seq 1 $((200 * TIME_FACTOR))); do
+		[ -s mock.log ] && break
+		sleep 0.05
+	done
+	[ -s mock.log ]
+	environ=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null || true)
+	wait "$pid"
+	[[ $environ != *sk-kept-secret* ]]
+	# It was sent all the same.
+	run jq -r '.headers.authorization' mock.log
+	assert_output 'Bearer ***4321'
 }

@@ -142,3 +142,41 @@ JSON
 	run llm-prompt -C '../x' hi
 	assert_failure 2
 }
+
+@test "a result whose id differs from a call's only after a NUL answers no call" {
+	printf '%s' '[{"role":"tool","tool_call_id":"call_a\u0000x","content":"1"},{"role":"tool","tool_call_id":"call_b","content":"2"}]' >results.json
+	run --separate-stderr tool-append req.json resp.json <results.json
+	assert_failure 3
+	[ -z "$output" ]
+	assert_equal "$stderr" 'tool-append: tool call call_a has no result; the API rejects a conversation without one'
+}
+
+@test "20,000 calls and their results are put in order in linear time" {
+	jq -c '.choices[0].message.tool_calls = [range(20000) | {id: "c\(.)", type: "function", function: {name: "f", arguments: "{}"}}]' resp.json >big.json
+	jq -nc '[range(19999; -1; -1) | {role: "tool", tool_call_id: "c\(.)", content: "r\(.)"}]' >results.json
+	local start=$SECONDS
+	run --separate-stderr tool-append -O out.json req.json big.json <results.json
+	assert_success
+	[ $((SECONDS - start)) -le $((10 * TIME_FACTOR)) ]
+	run jq -c '[.messages[2:][] | .tool_call_id] == [range(20000) | "c\(.)"]' out.json
+	assert_output true
+}
+
+@test "results that only a lenient parser reads are refused" {
+	printf '[{"role":"tool","tool_call_id":"call_a","content":"1"},{"role":"tool","tool_call_id":"call_b","content":"2"}] x' >results.json
+	run --separate-stderr tool-append req.json resp.json <results.json
+	assert_failure 3
+	[ -z "$output" ]
+	assert_equal "$stderr" 'tool-append: results (standard input): not a JSON document: unexpected "x" at byte 110'
+}
+
+@test "results that cannot be read: exit 3 and prog: FILE: why, as for every file" {
+	mkdir adir
+	run --separate-stderr tool-append req.json resp.json <adir
+	assert_failure 3
+	assert_output ''
+	assert_equal "$stderr" 'tool-append: standard input: Is a directory'
+	run --separate-stderr tool-append adir resp.json </dev/null
+	assert_failure 3
+	assert_equal "$stderr" 'tool-append: adir: Is a directory'
+}

@@ -177,3 +177,60 @@ response() { # response MESSAGE_JSON
 	[[ ${lines[0]} =~ ^call_[0-9a-f]{24}$ ]]
 	assert_line --index 1 a
 }
+
+@test "ids that differ only after a NUL byte stay different" {
+	response '{"role":"assistant","tool_calls":[{"id":"a\u0000x","function":{"name":"f"}},{"id":"a\u0000y","function":{"name":"f"}}]}' >r.json
+	run tool-extract r.json
+	assert_success
+	run jq -r '.[].id' <<<"$output"
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" != "${lines[1]}" ]
+}
+
+@test "20,000 calls are extracted in linear time, every generated id unique" {
+	jq -nc '{choices: [{message: {role: "assistant", tool_calls: [range(20000) | {id: (if . % 2 == 0 then "c\(.)" else "dup" end), function: {name: "f"}}]}}]}' >r.json
+	local start=$SECONDS
+	run --separate-stderr tool-extract -O out.json r.json
+	assert_success
+	[ $((SECONDS - start)) -le $((10 * TIME_FACTOR)) ]
+	run jq '[.[].id] | unique | length' out.json
+	assert_output 20000
+}
+
+@test "-r into a file or a pipe writes the text whole and unaltered, after a NUL too" {
+	response '{"role":"assistant","content":"a\u0000b\u001b[2J\rc\u009b\ttab"}' >r.json
+	run --separate-stderr tool-extract -r -O out r.json
+	assert_success
+	[ -z "$stderr" ]
+	printf 'a\0b\033[2J\rc\302\233\ttab\n' >want
+	cmp want out
+	tool-extract -r r.json | cat >piped
+	cmp want piped
+}
+
+@test "-r to a terminal shows escape sequences escaped, newlines and tabs kept" {
+	response '{"role":"assistant","content":"a\u0000b\u001b]0;pwned\u0007\u001b[2J\rc\u009b\n\ttab"}' >r.json
+	script -qc "tool-extract -r r.json" /dev/null >tty.out
+	[ "$(tr -d '\r' <tty.out)" = $'a\\x00b\\e]0;pwned\\x07\\e[2J\\rc\\u{009b}\n\ttab' ]
+	! grep -q $'\e' tty.out
+}
+
+@test "-k: the reply only when it follows the request's JSON Schema, else exit 9" {
+	echo '{"messages":[],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]},"strict":true}}}' >req.json
+	echo '{"choices":[{"message":{"role":"assistant","content":"{\"n\":3}"}}]}' >good.json
+	echo '{"choices":[{"message":{"role":"assistant","content":"{\"m\":3}"}}]}' >bad.json
+	run --separate-stderr tool-extract -r -k req.json good.json
+	assert_success
+	assert_output '{"n":3}'
+	run --separate-stderr tool-extract -r --check req.json bad.json
+	assert_failure 9
+	assert_output ''
+	[[ $stderr == 'tool-extract: the reply does not follow the schema: /: '*'"n"'* ]]
+	# A request that asks for no schema checks nothing.
+	echo '{"messages":[]}' >plain.json
+	run --separate-stderr tool-extract -r -k plain.json bad.json
+	assert_success
+	assert_output '{"m":3}'
+	run --separate-stderr tool-extract -k req.json good.json
+	assert_failure 2
+}

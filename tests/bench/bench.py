@@ -8,7 +8,12 @@ with repeated runs against llm-mock on loopback, min and median.
      curl POSTs and one tool process): the loop's own cost per turn;
   4. tool-run with 8 parallel calls of a 0.5 s tool, and what the
      default isolation of a tool (its own namespaces) costs per call;
-  5. streaming: reassembly throughput and time to the first text byte.
+  5. streaming: reassembly throughput and time to the first text byte;
+  6. 1,000, 10,000 and 100,000 tool calls through tool-extract,
+     tool-run --dry-run and tool-append: linear in the number of calls.
+  7. schema patterns: a match that backtracks for ever, stopped at its
+     bound (on 30,000 characters and on 1 MB), and 1,000 and 10,000
+     calls whose patterns are compiled once.
 
 usage: tests/bench/run [-n RUNS]
 """
@@ -263,6 +268,57 @@ def main():
     row("first text byte, llm-request", min(lat["llm-request"]), lr, "")
     row("first body byte, curl", min(lat["curl"]), lc,
         "difference of medians %.2f ms" % ((lr - lc) * 1000))
+
+    section("6. many tool calls: 1,000 / 10,000 / 100,000 (x10 in time "
+            "is linear)")
+    many = {}
+    for n in (1000, 10000, 100000):
+        calls = [{"id": "call_%d" % i, "type": "function", "function": {
+            "name": "add", "arguments": json.dumps({"a": i, "b": 1})}}
+            for i in range(n)]
+        many[n] = (
+            write("many-resp.%d.json" % n, {"id": "c", "object": "chat.completion",
+                "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                    "role": "assistant", "content": None, "tool_calls": calls}}]}),
+            write("many-calls.%d.json" % n, calls),
+            write("many-results.%d.json" % n, [{"role": "tool",
+                "tool_call_id": "call_%d" % i, "content": "%d" % (i + 1)}
+                for i in range(n)[::-1]]))
+    for name, argv in (
+            ("tool-extract", lambda r, c: ["tool-extract", r]),
+            ("tool-run --dry-run", lambda r, c: ["tool-run"] + d + ["-n", c]),
+            ("tool-append", lambda r, c: ["tool-append", small_req, r])):
+        prev = None
+        for n in (1000, 10000, 100000):
+            resp, calls, results = many[n]
+            t = measure(argv(resp, calls), results if name == "tool-append"
+                        else None, runs=3 if n == 100000 else max(5, RUNS // 3))
+            row("%s, %d calls" % (name, n), t[0], t[1],
+                "%.1fx the time of %d" % (t[1] / prev[1], n // 10) if prev
+                else "")
+            prev = t
+    section("7. schema patterns: ECMA-262 with a bound on each match")
+    with open(os.path.join(WORK, "tools.d", "pat"), "w") as f:
+        f.write("#!/bin/sh\necho matched\n")
+    os.chmod(os.path.join(WORK, "tools.d", "pat"), 0o755)
+    write("tools.d/pat.json", {"name": "pat", "parameters": {
+        "type": "object", "properties": {
+            "s": {"type": "string", "pattern": "\\s+$"},
+            "id": {"type": "string", "pattern": "^(?<a>[a-z]+)-\\d{1,6}$"}}}})
+    for label, n in (("30,000 spaces", 30000), ("1 MB of spaces", 1 << 20)):
+        calls = write("pat%d.json" % n, [{"id": "p", "type": "function",
+            "function": {"name": "pat", "arguments": json.dumps(
+                {"s": " " * n + "x"})}}])
+        t = measure(["tool-run"] + d + [calls], runs=max(3, RUNS // 6))
+        row("tool-run, \\s+$ on %s and x" % label, t[0], t[1],
+            "refused: pattern too expensive")
+    for n in (1000, 10000):
+        calls = write("ids%d.json" % n, [{"id": "c%d" % i, "type": "function",
+            "function": {"name": "pat", "arguments": json.dumps(
+                {"id": "item-%d" % i, "s": "a "})}} for i in range(n)])
+        t = measure(["tool-run", "-n"] + d + [calls], runs=max(3, RUNS // 6))
+        row("tool-run -n, %d calls, 2 patterns each" % n, t[0], t[1],
+            "%.1f us per call" % (t[1] / n * 1e6))
 
     w = max(len(r[0]) for r in rows if r[1] is not None) + 2
     print("\n%-*s  %9s  %9s" % (w, "", "min ms", "median ms"))

@@ -3,7 +3,8 @@
  * on a response from a remote server: finding the assistant message,
  * normalizing its tool calls (ids, arguments, legacy function_call) and
  * building the message that goes back. The calls must come out in the
- * OpenAI shape with unique ids, whatever the input.
+ * OpenAI shape with unique ids (none holding a NUL byte), whatever the
+ * input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,16 +26,20 @@ check_shape(jv calls)
 		jv c = jv_array_get(jv_copy(calls), i);
 		jv fn = json_get(c, "function");
 		const char *id = json_get_str(c, "id");
+		jv whole = json_get(c, "id");
 
-		if (id == NULL || *id == '\0' || json_get_str(fn, "name") == NULL ||
+		if (id == NULL || *id == '\0' || json_string_has_nul(whole) ||
+		    json_get_str(fn, "name") == NULL ||
 		    json_get_str(fn, "arguments") == NULL)
 			abort();
+		/* Compared whole, as jv strings, NUL bytes and all. */
 		for (j = 0; j < i; j++) {
 			jv d = jv_array_get(jv_copy(calls), j);
-			if (strcmp(json_get_str(d, "id"), id) == 0)
+			if (jv_equal(json_get(d, "id"), jv_copy(whole)))
 				abort();
 			jv_free(d);
 		}
+		jv_free(whole);
 		jv_free(fn);
 		jv_free(c);
 	}

@@ -19,6 +19,8 @@ setup() {
 	cd "$TMP" || return 1
 	unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_ORG_ID OPENAI_PROJECT_ID
 	unset LLM_MODEL LLM_TOOLS_DIR
+	# No tools directory of the user's own configuration.
+	export XDG_CONFIG_HOME="$TMP/.config"
 	export LC_ALL=C.UTF-8
 	if declare -F local_setup >/dev/null; then local_setup; fi
 }
@@ -76,6 +78,12 @@ running() {
 	local state
 	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
 	[[ $state != Z* ]]
+}
+
+# A number of seconds no other process sleeps: a tool's "sleep N" is
+# found with pgrep -f whatever its PID in its own namespace.
+unique_seconds() {
+	echo "1000.$$$RANDOM$RANDOM"
 }
 
 # A free TCP port on 127.0.0.1 that nothing listens on.

@@ -17,7 +17,7 @@ JQ_LIBS   = -ljq -lonig
 CURL_LIBS = -lcurl -lm
 
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
-        bin/llm-prompt bin/llm-mock
+        bin/llm-prompt bin/llm-mock bin/tool-serve
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
          lib/sse.o lib/jsonscan.o lib/term.o lib/pattern.o \

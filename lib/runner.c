@@ -182,7 +182,7 @@ jv
 runner_list(struct runner *r, int mcp)
 {
 	char **names = toolsdir_names(r->dir, 1), **p;
-	jv tools = jv_array();
+	jv tools = jv_array(), params;
 
 	if (names == NULL && !(r->configured && errno == ENOENT))
 		die(EXIT_INPUT, "%s: %s", r->dir, strerror(errno));
@@ -196,6 +196,11 @@ runner_list(struct runner *r, int mcp)
 			free(m);
 			continue;
 		}
+		/* Calls check against what was listed, without running
+		 * the tool for its schema again. */
+		params = json_get(fn, "parameters");
+		r->schemas = jv_object_set(r->schemas, jv_string(*p),
+		    jv_is_valid(params) ? params : jv_null());
 		tools = jv_array_append(tools, fn);
 	}
 	toolsdir_free_names(names);

@@ -518,12 +518,12 @@ take_lines(struct buf *in)
 	}
 }
 
-/* Start queued calls while there is room. */
-static void
+/* Start queued calls while there is room; how many started. */
+static int
 start_calls(void)
 {
 	struct call *c;
-	int running = 0;
+	int running = 0, started = 0;
 
 	for (c = calls; c != NULL; c = c->next)
 		running += c->running;
@@ -539,7 +539,9 @@ start_calls(void)
 		}
 		c->running = 1;
 		running++;
+		started++;
 	}
+	return started;
 }
 
 /* Answer and forget the calls that are done. */
@@ -590,9 +592,10 @@ serve(void)
 		for (c = calls; c != NULL; c = c->next)
 			running[i++] = c->running ? &c->job : NULL;
 		jobs_reap(running, ncalls);
-		start_calls();
 		t = now_seconds();
 		finish_calls(t, &next);
+		if (start_calls() > 0)
+			next = t;  /* look at the new ones at once */
 		if (eof && calls == NULL)
 			break;
 		fds[nfds++] = (struct pollfd){jobs_wakeup_fd(), POLLIN, 0};

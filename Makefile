@@ -80,6 +80,12 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/run
 
+# The tests against real MCP software (tests/mcp/*.bats): npm installs the
+# pinned packages into build/mcp once; the tests run offline.
+check-mcp: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/mcp/run
+
 # The suite against ASan/UBSan builds, and under valgrind: any report fails.
 check-asan: deps
 	@sh tests/check-memory asan
@@ -121,5 +127,5 @@ clean:
 	rm -f $(PROGS) $(TOOLS_C) lib/*.o lib/libllm.a
 	rm -rf build
 
-.PHONY: all deps check check-asan check-valgrind fuzz bench demo install \
+.PHONY: all deps check check-mcp check-asan check-valgrind fuzz bench demo install \
 	uninstall clean

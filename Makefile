@@ -38,7 +38,7 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
-       man/man1/llm-guard-json.1
+       man/man1/llm-guard-json.1 man/man1/tool-serve.1
 MAN7 = man/man7/llm-tools.7
 
 all: $(PROGS) $(TOOLS_C)

@@ -22,11 +22,11 @@ SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
          lib/sse.o lib/jsonscan.o lib/term.o lib/pattern.o \
          lib/textcalls.o lib/mcp.o lib/isolate.o lib/toolsdir.o \
-         lib/runner.o
+         lib/runner.o lib/mcphttp.o
 LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h \
          lib/sse.h lib/jsonscan.h lib/term.h lib/pattern.h \
          lib/textcalls.h lib/mcp.h lib/isolate.h lib/toolsdir.h \
-         lib/runner.h
+         lib/runner.h lib/mcphttp.h
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \
            tools.d/get_order_status tools.d/get_time

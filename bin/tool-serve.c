@@ -10,20 +10,25 @@
  * the end of input every running tool is stopped and the server exits 0.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "jobs.h"
 #include "json.h"
 #include "mcp.h"
+#include "mcphttp.h"
 #include "runner.h"
 #include "schema.h"
 
 #define LINE_MAX_BYTES ((size_t)64 << 20)
+#define HTTP_READ_MS 10000
 
 static void
 usage(FILE *f)
@@ -66,6 +71,8 @@ static const struct option longopts[] = {
 	{"env", required_argument, NULL, 'e'},
 	{"sandbox", required_argument, NULL, 's'},
 	{"confirm", no_argument, NULL, 'c'},
+	{"http", required_argument, NULL, 'H'},
+	{"token-file", required_argument, NULL, 'K'},
 	{"allow", required_argument, NULL, 'a'},
 	{"deny", required_argument, NULL, 'x'},
 	{"help", no_argument, NULL, 'h'},
@@ -79,6 +86,7 @@ struct call {
 	jv request;         /* kept: the job's name points into it */
 	struct job job;
 	int modern;         /* answer in the 2026-07-28 shape */
+	int conn;           /* the HTTP connection to answer on, or -1 */
 	int running, cancelled;
 	struct call *next;
 };
@@ -88,6 +96,8 @@ static jv tools;            /* name -> MCP tool object, as listed */
 static jv tool_order;       /* the MCP tool objects in name order */
 static struct call *calls;  /* in arrival order */
 static int initialized;     /* an initialize was answered */
+static int http;            /* serving HTTP: each request stands alone */
+static int conn_now = -1;   /* the HTTP connection of the request read */
 
 /* Write one message as one line; a host that is gone ends the server. */
 static void
@@ -112,6 +122,18 @@ send_message(jv msg)
 		}
 		off += (size_t)w;
 	}
+	free(text);
+}
+
+/* Write msg as the JSON answer of an HTTP request. */
+static void
+http_answer(int fd, jv msg, int status)
+{
+	char *text = json_dump(msg);
+
+	if (mcphttp_respond(fd, status, NULL, "application/json", text,
+	    strlen(text)) < 0)
+		warnx("http: %s", strerror(errno));
 	free(text);
 }
 
@@ -261,6 +283,8 @@ call_result(struct call *c)
 static void
 call_free(struct call *c)
 {
+	if (c->conn >= 0)
+		close(c->conn);
 	free((char *)c->job.input);
 	free((char *)c->job.id);
 	job_free(&c->job);
@@ -297,6 +321,7 @@ tools_call(jv id, jv params, int modern)
 	memset(c, 0, sizeof *c);
 	c->id = id;
 	c->modern = modern;
+	c->conn = conn_now;
 	c->request = JV_OBJECT(jv_string("name"), jv_string(name),
 	    jv_string("arguments"), args);
 	fn = c->request;
@@ -314,17 +339,35 @@ tools_call(jv id, jv params, int modern)
 	return jv_invalid();
 }
 
-/* notifications/cancelled: stop the call, which then goes unanswered. */
+/* Stop call c, which then goes unanswered: a queued one is forgotten,
+ * a running one killed and forgotten once reaped. */
+static void
+stop_call(struct call *c)
+{
+	struct call **p;
+
+	if (c->running) {
+		c->cancelled = 1;
+		job_cancel(&c->job);
+		return;
+	}
+	for (p = &calls; *p != c; p = &(*p)->next)
+		;
+	*p = c->next;
+	call_free(c);
+}
+
+/* notifications/cancelled on stdio: stop the call of that id. Over
+ * HTTP a host cancels by closing the request's connection. */
 static void
 cancel(jv params)
 {
 	jv id = json_get(params, "requestId");
 	struct call *c;
 
-	for (c = calls; c != NULL && jv_is_valid(id); c = c->next)
+	for (c = calls; c != NULL && jv_is_valid(id) && !http; c = c->next)
 		if (!c->cancelled && jv_equal(jv_copy(c->id), jv_copy(id))) {
-			c->cancelled = 1;
-			job_cancel(&c->job);
+			stop_call(c);
 			break;
 		}
 	jv_free(id);
@@ -341,7 +384,7 @@ request_era(jv id, jv params, jv *error)
 	*error = jv_invalid();
 	if (!jv_is_valid(version)) {
 		jv_free(version);
-		if (initialized)
+		if (initialized || http)
 			return 0;
 		*error = mcp_error(jv_copy(id), MCP_INVALID_PARAMS, jv_string(
 		    "no protocol version: send initialize first, or "
@@ -556,14 +599,222 @@ finish_calls(double t, double *next)
 			continue;
 		}
 		*p = c->next;
-		if (!c->cancelled)
+		if (!c->cancelled && c->conn >= 0)
+			http_answer(c->conn, answer(jv_copy(c->id),
+			    call_result(c), c->modern), 200);
+		else if (!c->cancelled)
 			send_message(answer(jv_copy(c->id), call_result(c),
 			    c->modern));
 		call_free(c);
 	}
 }
 
-/* Read, run and answer until the end of input. */
+/* The end of input: every call stops, unanswered. */
+static void
+stop_all_calls(void)
+{
+	struct call *c = calls, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		stop_call(c);
+	}
+}
+
+static int listen_fd = -1;
+static char *token;             /* the bearer token, or NULL */
+static char bind_host[256];     /* the host of --http */
+
+/* Is origin (scheme://host[:port]) a loopback one or this server's? */
+static int
+origin_allowed(const char *origin)
+{
+	const char *h = strstr(origin, "://");
+	char host[256];
+	size_t n;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	n = *h == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+	if (n == 0 || n >= sizeof host || (*h == '[' && h[n - 1] != ']'))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return strcasecmp(host, "localhost") == 0 ||
+	    strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcasecmp(host, bind_host) == 0;
+}
+
+/* Does the Authorization header carry the token? */
+static int
+authorized(const char *auth)
+{
+	size_t n, i;
+	unsigned char diff = 0;
+
+	if (token == NULL)
+		return 1;
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+		return 0;
+	auth += 7;
+	n = strlen(token);
+	if (strlen(auth) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(auth[i] ^ token[i]);
+	return diff == 0;
+}
+
+/* Why the headers of a request do not match its body, as the error to
+ * answer with status 400, or jv_invalid(). */
+static jv
+header_mismatch(const struct mcphttp_request *req, jv msg)
+{
+	const char *hv = mcphttp_header(req, "mcp-protocol-version");
+	const char *hm = mcphttp_header(req, "mcp-method");
+	const char *hn = mcphttp_header(req, "mcp-name");
+	const char *method = json_get_str(msg, "method");
+	jv params = json_get(msg, "params"), id = json_get(msg, "id");
+	jv mv = mcp_meta(params, MCP_META_VERSION), out = jv_invalid();
+	const char *name = json_get_str(params, "name");
+
+	if (hv != NULL && !mcp_version_known(hv))
+		out = mcp_unsupported_version(jv_copy(id), hv);
+	else if (jv_get_kind(mv) == JV_KIND_STRING &&
+	    !mcp_version_is_legacy(jv_string_value(mv)) &&
+	    (hv == NULL || strcmp(hv, jv_string_value(mv)) != 0))
+		out = mcp_error(jv_copy(id), MCP_HEADER_MISMATCH, jv_string(
+		    "the MCP-Protocol-Version header does not match "
+		    "_meta[\"" MCP_META_VERSION "\"]"), jv_invalid());
+	else if (hm != NULL && method != NULL && strcmp(hm, method) != 0)
+		out = mcp_error(jv_copy(id), MCP_HEADER_MISMATCH, jv_string(
+		    "the Mcp-Method header does not match the method"),
+		    jv_invalid());
+	else if (hn != NULL && name != NULL && strncmp(hn, "=?", 2) != 0 &&
+	    strcmp(hn, name) != 0)
+		out = mcp_error(jv_copy(id), MCP_HEADER_MISMATCH, jv_string(
+		    "the Mcp-Name header does not match params.name"),
+		    jv_invalid());
+	jv_free(mv);
+	jv_free(params);
+	jv_free(id);
+	return out;
+}
+
+/* The HTTP status of an answer: a modern request's unknown method is
+ * 404, an unsupported version 400; every other answer 200. */
+static int
+answer_status(jv out, int modern)
+{
+	jv code = json_get(json_get(out, "error"), "code");
+	int status = 200;
+
+	if (modern && jv_get_kind(code) == JV_KIND_NUMBER) {
+		if (jv_number_value(code) == MCP_METHOD_NOT_FOUND)
+			status = 404;
+		else if (jv_number_value(code) == MCP_UNSUPPORTED_VERSION)
+			status = 400;
+	}
+	jv_free(code);
+	return status;
+}
+
+/* One HTTP request on fd: answered and closed, or left to a call. */
+static void
+http_request(int fd)
+{
+	struct mcphttp_request req;
+	const char *origin, *ctype;
+	int rc = mcphttp_read(fd, &req, HTTP_READ_MS, LINE_MAX_BYTES);
+	int is_request, modern;
+	jv msg, out, params;
+
+	if (rc < 0)
+		goto close;
+	if (rc > 0) {
+		mcphttp_respond(fd, rc, NULL, NULL, NULL, 0);
+		goto close;
+	}
+	if (!authorized(mcphttp_header(&req, "authorization"))) {
+		mcphttp_respond(fd, 401, "WWW-Authenticate: Bearer\r\n", NULL,
+		    NULL, 0);
+		goto close;
+	}
+	origin = mcphttp_header(&req, "origin");
+	if (origin != NULL && !origin_allowed(origin)) {
+		mcphttp_respond(fd, 403, NULL, "text/plain",
+		    "foreign origin\n", 15);
+		goto close;
+	}
+	if (strcmp(req.path, "/mcp") != 0) {
+		mcphttp_respond(fd, 404, NULL, NULL, NULL, 0);
+		goto close;
+	}
+	if (strcmp(req.method, "POST") != 0) {
+		mcphttp_respond(fd, 405, "Allow: POST\r\n", NULL, NULL, 0);
+		goto close;
+	}
+	ctype = mcphttp_header(&req, "content-type");
+	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0) {
+		mcphttp_respond(fd, 415, NULL, NULL, NULL, 0);
+		goto close;
+	}
+	msg = json_parse(req.body.data, req.body.len);
+	if (!jv_is_valid(msg) || jv_get_kind(msg) != JV_KIND_OBJECT) {
+		http_answer(fd, mcp_error(jv_null(), jv_is_valid(msg) ?
+		    MCP_INVALID_REQUEST : MCP_PARSE_ERROR, jv_string(
+		    jv_is_valid(msg) ? "not a JSON-RPC message" :
+		    "parse error"), jv_invalid()), 400);
+		jv_free(msg);
+		goto close;
+	}
+	if (jv_is_valid(out = header_mismatch(&req, msg))) {
+		http_answer(fd, out, 400);
+		jv_free(msg);
+		goto close;
+	}
+	is_request = json_get_str(msg, "method") != NULL &&
+	    jv_object_has(jv_copy(msg), jv_string("id"));
+	params = json_get(msg, "params");
+	out = mcp_meta(params, MCP_META_VERSION);
+	modern = jv_get_kind(out) == JV_KIND_STRING &&
+	    !mcp_version_is_legacy(jv_string_value(out));
+	jv_free(out);
+	jv_free(params);
+	conn_now = fd;
+	out = handle(msg);
+	conn_now = -1;
+	if (!is_request) {
+		jv_free(out);
+		mcphttp_respond(fd, 202, NULL, NULL, NULL, 0);
+		goto close;
+	}
+	if (!jv_is_valid(out)) {
+		/* A call owns the connection now. */
+		mcphttp_request_free(&req);
+		return;
+	}
+	http_answer(fd, out, answer_status(out, modern));
+close:
+	mcphttp_request_free(&req);
+	close(fd);
+}
+
+/* Take the connections waiting on the listening socket. */
+static void
+http_accept(void)
+{
+	int fd;
+
+	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		http_request(fd);
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		warnx("http: accept: %s", strerror(errno));
+}
+
+/* Read, run and answer: until the end of input on stdio; for good over
+ * HTTP. */
 static void
 serve(void)
 {
@@ -572,18 +823,18 @@ serve(void)
 	struct call **owner = NULL;
 	struct job **running = NULL;
 	size_t cap = 0;
-	int eof = 0;
+	int eof = http;
 
 	for (;;) {
 		struct call *c;
-		size_t nfds = 0, ncalls = 0, i;
+		size_t nfds = 0, ncalls = 0, i, first_job;
 		double next = -1, t;
-		int timeout;
+		int timeout, stdin_at = -1, listen_at = -1;
 
 		for (c = calls; c != NULL; c = c->next)
 			ncalls++;
-		if (3 * ncalls + 2 > cap) {
-			cap = 3 * ncalls + 16;
+		if (4 * ncalls + 3 > cap) {
+			cap = 4 * ncalls + 16;
 			fds = xrealloc(fds, cap * sizeof *fds);
 			owner = xrealloc(owner, cap * sizeof *owner);
 			running = xrealloc(running, cap * sizeof *running);
@@ -596,11 +847,25 @@ serve(void)
 		finish_calls(t, &next);
 		if (start_calls() > 0)
 			next = t;  /* look at the new ones at once */
-		if (eof && calls == NULL)
+		if (eof && !http && calls == NULL)
 			break;
 		fds[nfds++] = (struct pollfd){jobs_wakeup_fd(), POLLIN, 0};
-		if (!eof)
+		if (!eof) {
+			stdin_at = (int)nfds;
 			fds[nfds++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
+		}
+		if (listen_fd >= 0) {
+			listen_at = (int)nfds;
+			fds[nfds++] = (struct pollfd){listen_fd, POLLIN, 0};
+		}
+		/* A host that closes the connection of a call cancels it. */
+		for (c = calls; c != NULL; c = c->next)
+			if (c->conn >= 0 && !c->cancelled) {
+				owner[nfds] = c;
+				fds[nfds++] = (struct pollfd){c->conn, POLLRDHUP,
+				    0};
+			}
+		first_job = nfds;
 		for (c = calls; c != NULL; c = c->next) {
 			size_t k, n;
 			if (!c->running)
@@ -616,14 +881,21 @@ serve(void)
 				continue;
 			die(EXIT_TRANSIENT, "poll: %s", strerror(errno));
 		}
-		for (i = eof ? 1 : 2; i < nfds; i++) {
+		for (i = first_job; i < nfds; i++) {
 			size_t k = i;
 			while (k < nfds && owner[k] == owner[i])
 				k++;
 			job_io(&owner[i]->job, fds + i, k - i, &runner.policy);
 			i = k - 1;
 		}
-		if (!eof && fds[1].revents != 0) {
+		for (i = (size_t)(listen_at >= 0 ? listen_at + 1 : stdin_at >= 0 ?
+		    stdin_at + 1 : 1); i < first_job; i++)
+			if (fds[i].revents != 0 &&
+			    mcphttp_peer_closed(owner[i]->conn))
+				stop_call(owner[i]);
+		if (listen_at >= 0 && fds[listen_at].revents != 0)
+			http_accept();
+		if (stdin_at >= 0 && fds[stdin_at].revents != 0) {
 			ssize_t n;
 			buf_grow(&in, 65536);
 			n = read(STDIN_FILENO, in.data + in.len, 65536);
@@ -632,21 +904,7 @@ serve(void)
 			if (n == 0) {
 				/* The host is gone or done: so are its calls. */
 				eof = 1;
-				for (c = calls; c != NULL; c = c->next) {
-					c->cancelled = 1;
-					job_cancel(&c->job);
-				}
-				{
-					struct call **p = &calls;
-					while ((c = *p) != NULL) {
-						if (c->running) {
-							p = &c->next;
-							continue;
-						}
-						*p = c->next;
-						call_free(c);
-					}
-				}
+				stop_all_calls();
 			}
 			if (n > 0) {
 				in.len += (size_t)n;
@@ -660,17 +918,61 @@ serve(void)
 	buf_free(&in);
 }
 
+/* The token of --token-file: its first line. */
+static char *
+read_token(const char *path)
+{
+	struct buf b = {0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n;
+
+	if (fd < 0 || read_fd_all(fd, &b, 65536) != 0)
+		die(EXIT_INPUT, "%s: %s", path, strerror(errno));
+	close(fd);
+	n = b.data != NULL ? strcspn(b.data, "\r\n") : 0;
+	if (n == 0)
+		die(EXIT_INPUT, "%s: no token in its first line", path);
+	b.data[n] = '\0';
+	return b.data;
+}
+
+/* Listen on spec; a non-loopback address needs a token. */
+static void
+start_http(const char *spec, const char *token_file)
+{
+	char why[512];
+	int port, loopback;
+	size_t n;
+
+	if (token_file != NULL)
+		token = read_token(token_file);
+	listen_fd = mcphttp_listen(spec, &port, &loopback, why, sizeof why);
+	if (listen_fd < 0)
+		die(EXIT_TRANSIENT, "--http: %s", why);
+	if (!loopback && token == NULL)
+		die(EXIT_USAGE, "--http %s: not a loopback address: --token-file "
+		    "is needed", spec);
+	n = (size_t)(strrchr(spec, ':') - spec);
+	if (n >= sizeof bind_host)
+		n = sizeof bind_host - 1;
+	memcpy(bind_host, spec, n);
+	bind_host[n] = '\0';
+	http = 1;
+	warnx("serving http://%s:%d/mcp", bind_host, port);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const char *const own_env[] = {"LLM_TOOLS_DIR",
 	    "LLM_TOOL_SANDBOX", "XDG_CONFIG_HOME", NULL};
+	const char *http_spec = NULL, *token_file = NULL;
 	int c;
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	runner_init(&runner);
-	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "chV", longopts,
+	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cH:K:hV", longopts,
 	    NULL)) != -1) {
 		if (runner_option(&runner, c, optarg))
 			continue;
@@ -678,6 +980,12 @@ main(int argc, char *argv[])
 		case 'c':
 			die(EXIT_USAGE, "-c: the host asks the user before a "
 			    "call; tool-serve has no terminal to ask on");
+			break;
+		case 'H':
+			http_spec = optarg;
+			break;
+		case 'K':
+			token_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -694,13 +1002,18 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (token_file != NULL && http_spec == NULL)
+		die(EXIT_USAGE, "--token-file: only with --http");
 	runner_setup(&runner, own_env);
 	load_tools();
+	if (http_spec != NULL)
+		start_http(http_spec, token_file);
 	jobs_serve();
 	serve();
 	jobs_kill_leftovers();
 	jv_free(tools);
 	jv_free(tool_order);
 	runner_free(&runner);
+	free(token);
 	return 0;
 }

@@ -464,8 +464,8 @@ handle(jv msg)
 {
 	const char *method = json_get_str(msg, "method");
 	jv id = json_get(msg, "id"), params = json_get(msg, "params"), out;
-	jv error;
-	int era;
+	jv error, meta;
+	int era, has_meta;
 
 	if (jv_get_kind(msg) != JV_KIND_OBJECT || (method == NULL &&
 	    !jv_is_valid(id))) {
@@ -490,25 +490,31 @@ handle(jv msg)
 		    "the id is neither a string nor a number"), jv_invalid());
 		goto done;
 	}
-	if (strcmp(method, "initialize") == 0) {
+	meta = mcp_meta(params, MCP_META_VERSION);
+	has_meta = jv_is_valid(meta);
+	jv_free(meta);
+	/* The handshake of the legacy era; the modern one has none. */
+	if (!has_meta && strcmp(method, "initialize") == 0) {
 		out = initialize(jv_copy(id), params);
 		goto done;
 	}
-	if (strcmp(method, "ping") == 0) {
+	if (!has_meta && strcmp(method, "ping") == 0) {
 		out = mcp_result(jv_copy(id), jv_object());
 		goto done;
 	}
-	if (strcmp(method, "server/discover") == 0) {
-		era = request_era(id, params, &error);
-		jv_free(error);
-		out = discover(jv_copy(id), era != 0);
+	if (!has_meta && strcmp(method, "server/discover") == 0) {
+		out = discover(jv_copy(id), 1);
 		goto done;
 	}
 	if ((era = request_era(id, params, &error)) < 0) {
 		out = error;
 		goto done;
 	}
-	if (strcmp(method, "tools/list") == 0)
+	if (strcmp(method, "server/discover") == 0)
+		out = discover(jv_copy(id), era);
+	else if (!era && strcmp(method, "ping") == 0)
+		out = mcp_result(jv_copy(id), jv_object());
+	else if (strcmp(method, "tools/list") == 0)
 		out = tools_list(jv_copy(id), params, era);
 	else if (strcmp(method, "tools/call") == 0)
 		out = tools_call(jv_copy(id), params, era);
@@ -624,26 +630,35 @@ stop_all_calls(void)
 static int listen_fd = -1;
 static char *token;             /* the bearer token, or NULL */
 static char bind_host[256];     /* the host of --http */
+static int bind_loopback;       /* --http on a loopback address */
 
-/* Is origin (scheme://host[:port]) a loopback one or this server's? */
+/* Is the host of h (host[:port], up to a slash) a loopback name, or
+ * this server's when others may be? */
 static int
-origin_allowed(const char *origin)
+host_allowed(const char *h, int others)
 {
-	const char *h = strstr(origin, "://");
 	char host[256];
 	size_t n;
 
-	if (h == NULL)
-		return 0;
-	h += 3;
 	n = *h == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
 	if (n == 0 || n >= sizeof host || (*h == '[' && h[n - 1] != ']'))
 		return 0;
 	memcpy(host, h, n);
 	host[n] = '\0';
 	return strcasecmp(host, "localhost") == 0 ||
-	    strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-	    strcasecmp(host, bind_host) == 0;
+	    strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0 ||
+	    (others && strcasecmp(host, bind_host) == 0);
+}
+
+/* Is origin (scheme://host[:port]) a loopback one or this server's? A
+ * web page of another origin must not reach the server through a
+ * browser (DNS rebinding). */
+static int
+origin_allowed(const char *origin)
+{
+	const char *h = strstr(origin, "://");
+
+	return h != NULL && host_allowed(h + 3, 1);
 }
 
 /* Does the Authorization header carry the token? */
@@ -677,6 +692,7 @@ header_mismatch(const struct mcphttp_request *req, jv msg)
 	const char *method = json_get_str(msg, "method");
 	jv params = json_get(msg, "params"), id = json_get(msg, "id");
 	jv mv = mcp_meta(params, MCP_META_VERSION), out = jv_invalid();
+	jv caps = jv_invalid();
 	const char *name = json_get_str(params, "name");
 
 	if (hv != NULL && !mcp_version_known(hv))
@@ -687,6 +703,23 @@ header_mismatch(const struct mcphttp_request *req, jv msg)
 		out = mcp_error(jv_copy(id), MCP_HEADER_MISMATCH, jv_string(
 		    "the MCP-Protocol-Version header does not match "
 		    "_meta[\"" MCP_META_VERSION "\"]"), jv_invalid());
+	else if (hv != NULL && !mcp_version_is_legacy(hv) && method != NULL &&
+	    (hm == NULL || (name != NULL && strcmp(method, "tools/call") == 0 &&
+	    hn == NULL)))
+		out = mcp_error(jv_copy(id), MCP_HEADER_MISMATCH, jv_string_fmt(
+		    "the %s header is missing", hm == NULL ? "Mcp-Method" :
+		    "Mcp-Name"), jv_invalid());
+	else if (hv != NULL && !mcp_version_is_legacy(hv) && method != NULL &&
+	    jv_object_has(jv_copy(msg), jv_string("id")) &&
+	    jv_get_kind(mv) != JV_KIND_STRING)
+		out = mcp_error(jv_copy(id), MCP_INVALID_PARAMS, jv_string(
+		    "_meta[\"" MCP_META_VERSION "\"] is required"), jv_invalid());
+	else if (hv != NULL && !mcp_version_is_legacy(hv) && method != NULL &&
+	    jv_object_has(jv_copy(msg), jv_string("id")) && jv_get_kind(caps =
+	    mcp_meta(params, MCP_META_CLIENT_CAPS)) != JV_KIND_OBJECT)
+		out = mcp_error(jv_copy(id), MCP_INVALID_PARAMS, jv_string(
+		    "_meta[\"" MCP_META_CLIENT_CAPS "\"] is required"),
+		    jv_invalid());
 	else if (hm != NULL && method != NULL && strcmp(hm, method) != 0)
 		out = mcp_error(jv_copy(id), MCP_HEADER_MISMATCH, jv_string(
 		    "the Mcp-Method header does not match the method"),
@@ -696,6 +729,7 @@ header_mismatch(const struct mcphttp_request *req, jv msg)
 		out = mcp_error(jv_copy(id), MCP_HEADER_MISMATCH, jv_string(
 		    "the Mcp-Name header does not match params.name"),
 		    jv_invalid());
+	jv_free(caps);
 	jv_free(mv);
 	jv_free(params);
 	jv_free(id);
@@ -725,7 +759,7 @@ static void
 http_request(int fd)
 {
 	struct mcphttp_request req;
-	const char *origin, *ctype;
+	const char *origin, *host, *ctype, *hv;
 	int rc = mcphttp_read(fd, &req, HTTP_READ_MS, LINE_MAX_BYTES);
 	int is_request, modern;
 	jv msg, out, params;
@@ -742,7 +776,9 @@ http_request(int fd)
 		goto close;
 	}
 	origin = mcphttp_header(&req, "origin");
-	if (origin != NULL && !origin_allowed(origin)) {
+	host = mcphttp_header(&req, "host");
+	if ((origin != NULL && !origin_allowed(origin)) || (bind_loopback &&
+	    host != NULL && !host_allowed(host, 0))) {
 		mcphttp_respond(fd, 403, NULL, "text/plain",
 		    "foreign origin\n", 15);
 		goto close;
@@ -780,6 +816,8 @@ http_request(int fd)
 	out = mcp_meta(params, MCP_META_VERSION);
 	modern = jv_get_kind(out) == JV_KIND_STRING &&
 	    !mcp_version_is_legacy(jv_string_value(out));
+	hv = mcphttp_header(&req, "mcp-protocol-version");
+	modern |= hv != NULL && !mcp_version_is_legacy(hv);
 	jv_free(out);
 	jv_free(params);
 	conn_now = fd;
@@ -946,18 +984,22 @@ start_http(const char *spec, const char *token_file)
 
 	if (token_file != NULL)
 		token = read_token(token_file);
+	/* Without a token, only this machine may reach the server. */
+	loopback = token == NULL;
 	listen_fd = mcphttp_listen(spec, &port, &loopback, why, sizeof why);
+	if (listen_fd == -2)
+		die(EXIT_USAGE, "--http: %s: --token-file is needed", why);
+	if (listen_fd == -3)
+		die(EXIT_USAGE, "--http: %s", why);
 	if (listen_fd < 0)
 		die(EXIT_TRANSIENT, "--http: %s", why);
-	if (!loopback && token == NULL)
-		die(EXIT_USAGE, "--http %s: not a loopback address: --token-file "
-		    "is needed", spec);
 	n = (size_t)(strrchr(spec, ':') - spec);
 	if (n >= sizeof bind_host)
 		n = sizeof bind_host - 1;
 	memcpy(bind_host, spec, n);
 	bind_host[n] = '\0';
 	http = 1;
+	bind_loopback = loopback;
 	warnx("serving http://%s:%d/mcp", bind_host, port);
 }
 

@@ -32,6 +32,7 @@ int
 mcphttp_listen(const char *spec, int *port, int *loopback, char *why,
     size_t whylen)
 {
+	int only_loopback = *loopback;
 	struct addrinfo hints, *res = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -43,7 +44,7 @@ mcphttp_listen(const char *spec, int *port, int *loopback, char *why,
 	if (colon == NULL || colon == spec || colon[1] == '\0' ||
 	    (size_t)(colon - spec) >= sizeof host) {
 		snprintf(why, whylen, "%s: not ADDRESS:PORT", spec);
-		return -1;
+		return -3;
 	}
 	hl = (size_t)(colon - spec);
 	memcpy(host, spec, hl);
@@ -58,7 +59,12 @@ mcphttp_listen(const char *spec, int *port, int *loopback, char *why,
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
 		snprintf(why, whylen, "%s: %s", spec, gai_strerror(rc));
-		return -1;
+		return -3;
+	}
+	if (only_loopback && !is_loopback(res->ai_addr)) {
+		snprintf(why, whylen, "%s: not a loopback address", spec);
+		freeaddrinfo(res);
+		return -2;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0);

@@ -24,7 +24,9 @@ struct mcphttp_request {
  * "localhost:0"; port 0: a free one): the listening descriptor
  * (non-blocking, close-on-exec), with the port bound in *port and
  * whether the address is a loopback one in *loopback; -1 with why
- * (whylen bytes) saying what failed. */
+ * (whylen bytes) saying what failed. Called with *loopback set, only a
+ * loopback address is taken: another one is -2, never bound. A spec
+ * that is not an address is -3. */
 int mcphttp_listen(const char *spec, int *port, int *loopback, char *why,
     size_t whylen);
 

@@ -2,7 +2,7 @@
 # tool-serve against real MCP hosts of tests/mcp/package.json (installed
 # by tests/mcp/install): the inspector CLI (also from a Claude Desktop
 # configuration file) and the inspector's mcpdo client in both protocol
-# eras, offline.
+# eras, and the conformance suite against tool-serve --http, offline.
 
 load ../helper
 
@@ -28,6 +28,10 @@ local_setup() {
 }
 
 local_teardown() {
+	if [ -n "${SERVE_PID:-}" ]; then
+		kill "$SERVE_PID" 2>/dev/null
+		wait "$SERVE_PID" 2>/dev/null
+	fi
 	if [ -d "$MCP_INSPECTOR_DAEMON_DIR" ]; then
 		PATH="$NM/node/bin:$PATH" node "$NM/.bin/mcpdo" daemon stop \
 			>/dev/null 2>&1
@@ -110,4 +114,58 @@ mcpdo() { # mcpdo ARGS...: the inspector's mcpdo on Node 22
 	assert_success
 	run --separate-stderr mcpdo --connection auto connections/show
 	[[ $output == *"Era: modern (2026-07-28)"* ]]
+}
+
+# serve_http DIR: tool-serve -d DIR --http on a free loopback port; URL.
+serve_http() {
+	tool-serve -d "$1" --http 127.0.0.1:0 </dev/null 2>serve.err 3>&- &
+	SERVE_PID=$!
+	local i
+	for i in $(seq 1 $((200 * TIME_FACTOR))); do
+		grep -q 'serving http' serve.err 2>/dev/null && break
+		sleep 0.025
+	done
+	URL=$(sed -n 's/^tool-serve: serving \(http:[^ ]*\)$/\1/p' serve.err)
+	[ -n "$URL" ]
+}
+
+conformance() { # conformance PACKAGE ARGS...: its server mode on Node 22
+	local pkg=$1
+	shift
+	PATH="$NM/node/bin:$PATH" node "$NM/$pkg/dist/index.js" server "$@"
+}
+
+@test "conformance 0.1.16 (2025-11-25) against tool-serve --http: the tools scenarios pass" {
+	serve_http "$BATS_TEST_DIRNAME/conformance.d"
+	run conformance @modelcontextprotocol/conformance --url "$URL" \
+		--spec-version 2025-11-25 \
+		--expected-failures "$BATS_TEST_DIRNAME/conformance-2025-11-25.yml"
+	assert_success
+	for s in server-initialize ping tools-list tools-call-simple-text \
+		tools-call-error dns-rebinding-protection; do
+		assert_line --regexp "^✓ $s: [1-9][0-9]* passed, 0 failed$"
+	done
+	assert_line --partial 'Baseline check passed'
+	# Not in the active suite: the schema keywords kept in the listing.
+	run conformance @modelcontextprotocol/conformance --url "$URL" \
+		--scenario json-schema-2020-12
+	assert_success
+	assert_line --partial 'Passed: 4/4, 0 failed, 0 warnings'
+}
+
+# The whole 2026-07-28 suite fails where tool-serve offers nothing (no
+# resources, prompts, completion, progress, input_required rounds,
+# tasks, x-mcp-header parameters, non-text content) and some scenarios
+# only warn that their diagnostic tools are missing: its tools scenarios
+# must pass.
+@test "conformance 0.2.0-alpha.12 (--requirements 2026-07-28) against tool-serve --http" {
+	serve_http "$BATS_TEST_DIRNAME/conformance.d"
+	run conformance conformance-next --url "$URL" --requirements 2026-07-28
+	kill "$SERVE_PID"
+	wait "$SERVE_PID" || true
+	SERVE_PID=
+	for s in tools-list tools-call-simple-text tools-call-error \
+		dns-rebinding-protection; do
+		assert_line --regexp "^✓ $s: [1-9][0-9]* passed, 0 failed$"
+	done
 }

@@ -101,14 +101,11 @@ main(int argc, char *argv[])
 			puts("tool-extract " LLM_TOOLS_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			usage_error(usage, NULL);
 		}
 	}
-	if (argc - optind > 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind > 1)
+		usage_error(usage, NULL);
 	if (output != NULL)
 		output_to(output);
 	response = json_read_doc(argv[optind], "response");

@@ -23,12 +23,11 @@
 #include "jobs.h"
 #include "json.h"
 #include "mcp.h"
-#include "mcphttp.h"
+#include "httpd.h"
 #include "runner.h"
 #include "schema.h"
 
 #define LINE_MAX_BYTES ((size_t)64 << 20)
-#define HTTP_READ_MS 10000
 
 static void
 usage(FILE *f)
@@ -125,15 +124,31 @@ send_message(jv msg)
 	free(text);
 }
 
+/* Answer an HTTP request whole and for good (the connection closes):
+ * status, the extra header lines (each ending in CRLF, or NULL) and a
+ * body of type ctype (none when ctype is NULL). */
+static void
+respond(int fd, int status, const char *headers, const char *ctype,
+    const char *body, size_t len)
+{
+	struct http_response r;
+
+	http_response_init(&r);
+	http_set_body(&r, status, ctype, body != NULL ? body : "", len);
+	if (headers != NULL)
+		buf_append_str(&r.headers, headers);
+	if (http_send(fd, &r, 0) < 0)
+		warnx("http: %s", strerror(errno));
+	http_response_free(&r);
+}
+
 /* Write msg as the JSON answer of an HTTP request. */
 static void
 http_answer(int fd, jv msg, int status)
 {
 	char *text = json_dump(msg);
 
-	if (mcphttp_respond(fd, status, NULL, "application/json", text,
-	    strlen(text)) < 0)
-		warnx("http: %s", strerror(errno));
+	respond(fd, status, NULL, "application/json", text, strlen(text));
 	free(text);
 }
 
@@ -627,7 +642,7 @@ stop_all_calls(void)
 	}
 }
 
-static int listen_fd = -1;
+static struct httpd server;
 static char *token;             /* the bearer token, or NULL */
 static char bind_host[256];     /* the host of --http */
 static int bind_loopback;       /* --http on a loopback address */
@@ -684,11 +699,11 @@ authorized(const char *auth)
 /* Why the headers of a request do not match its body, as the error to
  * answer with status 400, or jv_invalid(). */
 static jv
-header_mismatch(const struct mcphttp_request *req, jv msg)
+header_mismatch(const struct http_request *req, jv msg)
 {
-	const char *hv = mcphttp_header(req, "mcp-protocol-version");
-	const char *hm = mcphttp_header(req, "mcp-method");
-	const char *hn = mcphttp_header(req, "mcp-name");
+	const char *hv = json_get_str(req->headers, "mcp-protocol-version");
+	const char *hm = json_get_str(req->headers, "mcp-method");
+	const char *hn = json_get_str(req->headers, "mcp-name");
 	const char *method = json_get_str(msg, "method");
 	jv params = json_get(msg, "params"), id = json_get(msg, "id");
 	jv mv = mcp_meta(params, MCP_META_VERSION), out = jv_invalid();
@@ -758,45 +773,46 @@ answer_status(jv out, int modern)
 static void
 http_request(int fd)
 {
-	struct mcphttp_request req;
+	struct http_request req;
 	const char *origin, *host, *ctype, *hv;
-	int rc = mcphttp_read(fd, &req, HTTP_READ_MS, LINE_MAX_BYTES);
+	int rc = httpd_read_request(&server, fd, &req);
 	int is_request, modern;
 	jv msg, out, params;
 
 	if (rc < 0)
 		goto close;
 	if (rc > 0) {
-		mcphttp_respond(fd, rc, NULL, NULL, NULL, 0);
+		respond(fd, rc, NULL, NULL, NULL, 0);
 		goto close;
 	}
-	if (!authorized(mcphttp_header(&req, "authorization"))) {
-		mcphttp_respond(fd, 401, "WWW-Authenticate: Bearer\r\n", NULL,
+	if (!authorized(json_get_str(req.headers, "authorization"))) {
+		respond(fd, 401, "WWW-Authenticate: Bearer\r\n", NULL,
 		    NULL, 0);
 		goto close;
 	}
-	origin = mcphttp_header(&req, "origin");
-	host = mcphttp_header(&req, "host");
+	origin = json_get_str(req.headers, "origin");
+	host = json_get_str(req.headers, "host");
 	if ((origin != NULL && !origin_allowed(origin)) || (bind_loopback &&
 	    host != NULL && !host_allowed(host, 0))) {
-		mcphttp_respond(fd, 403, NULL, "text/plain",
+		respond(fd, 403, NULL, "text/plain",
 		    "foreign origin\n", 15);
 		goto close;
 	}
 	if (strcmp(req.path, "/mcp") != 0) {
-		mcphttp_respond(fd, 404, NULL, NULL, NULL, 0);
+		respond(fd, 404, NULL, NULL, NULL, 0);
 		goto close;
 	}
 	if (strcmp(req.method, "POST") != 0) {
-		mcphttp_respond(fd, 405, "Allow: POST\r\n", NULL, NULL, 0);
+		respond(fd, 405, "Allow: POST\r\n", NULL, NULL, 0);
 		goto close;
 	}
-	ctype = mcphttp_header(&req, "content-type");
+	ctype = json_get_str(req.headers, "content-type");
 	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0) {
-		mcphttp_respond(fd, 415, NULL, NULL, NULL, 0);
+		respond(fd, 415, NULL, NULL, NULL, 0);
 		goto close;
 	}
-	msg = json_parse(req.body.data, req.body.len);
+	msg = json_parse(req.body.data != NULL ? req.body.data : "",
+	    req.body.len);
 	if (!jv_is_valid(msg) || jv_get_kind(msg) != JV_KIND_OBJECT) {
 		http_answer(fd, mcp_error(jv_null(), jv_is_valid(msg) ?
 		    MCP_INVALID_REQUEST : MCP_PARSE_ERROR, jv_string(
@@ -816,7 +832,7 @@ http_request(int fd)
 	out = mcp_meta(params, MCP_META_VERSION);
 	modern = jv_get_kind(out) == JV_KIND_STRING &&
 	    !mcp_version_is_legacy(jv_string_value(out));
-	hv = mcphttp_header(&req, "mcp-protocol-version");
+	hv = json_get_str(req.headers, "mcp-protocol-version");
 	modern |= hv != NULL && !mcp_version_is_legacy(hv);
 	jv_free(out);
 	jv_free(params);
@@ -825,17 +841,17 @@ http_request(int fd)
 	conn_now = -1;
 	if (!is_request) {
 		jv_free(out);
-		mcphttp_respond(fd, 202, NULL, NULL, NULL, 0);
+		respond(fd, 202, NULL, NULL, NULL, 0);
 		goto close;
 	}
 	if (!jv_is_valid(out)) {
 		/* A call owns the connection now. */
-		mcphttp_request_free(&req);
+		http_request_free(&req);
 		return;
 	}
 	http_answer(fd, out, answer_status(out, modern));
 close:
-	mcphttp_request_free(&req);
+	http_request_free(&req);
 	close(fd);
 }
 
@@ -845,7 +861,7 @@ http_accept(void)
 {
 	int fd;
 
-	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+	while ((fd = accept4(server.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 		http_request(fd);
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		warnx("http: accept: %s", strerror(errno));
@@ -892,9 +908,10 @@ serve(void)
 			stdin_at = (int)nfds;
 			fds[nfds++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
 		}
-		if (listen_fd >= 0) {
+		if (server.listen_fd >= 0) {
 			listen_at = (int)nfds;
-			fds[nfds++] = (struct pollfd){listen_fd, POLLIN, 0};
+			fds[nfds++] = (struct pollfd){server.listen_fd, POLLIN,
+			    0};
 		}
 		/* A host that closes the connection of a call cancels it. */
 		for (c = calls; c != NULL; c = c->next)
@@ -929,7 +946,7 @@ serve(void)
 		for (i = (size_t)(listen_at >= 0 ? listen_at + 1 : stdin_at >= 0 ?
 		    stdin_at + 1 : 1); i < first_job; i++)
 			if (fds[i].revents != 0 &&
-			    mcphttp_peer_closed(owner[i]->conn))
+			    http_peer_closed(owner[i]->conn))
 				stop_call(owner[i]);
 		if (listen_at >= 0 && fds[listen_at].revents != 0)
 			http_accept();
@@ -978,7 +995,7 @@ read_token(const char *path)
 static void
 start_http(const char *spec, const char *token_file)
 {
-	char why[512];
+	char why[READ_WHY_MAX];
 	int port, loopback;
 	size_t n;
 
@@ -986,12 +1003,13 @@ start_http(const char *spec, const char *token_file)
 		token = read_token(token_file);
 	/* Without a token, only this machine may reach the server. */
 	loopback = token == NULL;
-	listen_fd = mcphttp_listen(spec, &port, &loopback, why, sizeof why);
-	if (listen_fd == -2)
+	server.body_max = LINE_MAX_BYTES;
+	port = httpd_listen_at(&server, spec, &loopback, why);
+	if (port == -2)
 		die(EXIT_USAGE, "--http: %s: --token-file is needed", why);
-	if (listen_fd == -3)
+	if (port == -3)
 		die(EXIT_USAGE, "--http: %s", why);
-	if (listen_fd < 0)
+	if (port < 0)
 		die(EXIT_TRANSIENT, "--http: %s", why);
 	n = (size_t)(strrchr(spec, ':') - spec);
 	if (n >= sizeof bind_host)
@@ -1014,6 +1032,7 @@ main(int argc, char *argv[])
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	runner_init(&runner);
+	httpd_init(&server);
 	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cH:K:hV", longopts,
 	    NULL)) != -1) {
 		if (runner_option(&runner, c, optarg))
@@ -1056,6 +1075,8 @@ main(int argc, char *argv[])
 	jv_free(tools);
 	jv_free(tool_order);
 	runner_free(&runner);
+	if (server.listen_fd >= 0)
+		httpd_close(&server);
 	free(token);
 	return 0;
 }

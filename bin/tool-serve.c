@@ -8,6 +8,9 @@
  * tools/call runs the tool as tool-run runs it (lib/runner.c), several
  * at once; notifications/cancelled stops a call without an answer. At
  * the end of input every running tool is stopped and the server exits 0.
+ * With --http, the same messages come as HTTP POSTs to /mcp (lib/httpd.c),
+ * one per request, answered in the response; closing a request cancels
+ * its call.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +38,8 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-d DIR] [-t SECONDS] [-j JOBS] [-o BYTES] "
 	    "[-L LIMIT=VALUE]...\n"
 	    "                  [-e NAME]... [-s SANDBOX] [-a NAMES] "
-	    "[-x NAMES]\n", progname);
+	    "[-x NAMES]\n"
+	    "                  [-H ADDRESS:PORT [-K TOKENFILE]]\n", progname);
 	if (f == stdout)
 		fputs("Serve the tools of a directory to MCP hosts: JSON-RPC "
 		    "lines on stdin and\nstdout; each call runs as tool-run "
@@ -58,7 +62,15 @@ usage(FILE *f)
 		    "\n"
 		    "  -a, --allow NAMES       serve only these tools' calls "
 		    "(a,b,c)\n"
-		    "  -x, --deny NAMES        never run these tools\n", f);
+		    "  -x, --deny NAMES        never run these tools\n"
+		    "  -H, --http ADDRESS:PORT serve MCP over HTTP at "
+		    "http://ADDRESS:PORT/mcp\n"
+		    "                          instead of stdio (loopback; port 0: "
+		    "a free one)\n"
+		    "  -K, --token-file FILE   require the bearer token of FILE's "
+		    "first line;\n"
+		    "                          needed for an address other than "
+		    "loopback\n", f);
 }
 
 static const struct option longopts[] = {

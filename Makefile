@@ -27,8 +27,8 @@ PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
-            textcalls mcp completion httpd fault reply isolate toolsdir \
-            runner
+            textcalls mcp completion httpd fault reply \
+            request isolate toolsdir runner
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a

@@ -23,7 +23,10 @@ enum {
 	EXIT_TRANSIENT = 5, /* network or server failure, broken response;
 	                       llm-loop: the keep directory is in use */
 	EXIT_TURNS = 6,     /* llm-loop: turn limit reached */
-	EXIT_GUARD = 7      /* llm-loop: reply refused by a guard */
+	EXIT_GUARD = 7,     /* llm-loop: reply refused by a guard */
+	EXIT_SCHEMA = 9     /* the reply does not follow the JSON Schema
+	                       its request asks for (tool-extract -k,
+	                       llm-loop) */
 };
 
 struct buf {

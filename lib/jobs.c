@@ -164,7 +164,7 @@ jobs_set_limit(struct job_policy *p, const char *spec)
 	return 0;
 }
 
-/* The variables every tool gets (names, or prefixes ending in _). */
+/* The variables every tool gets: NAME= entries, and the LC_ prefix. */
 static const char *const tool_keep[] = {"PATH=", "HOME=", "LANG=", "TZ=",
     "TMPDIR=", "USER=", "LOGNAME=", "LC_", NULL};
 
@@ -277,6 +277,19 @@ report_and_exit(int report, int stage, int code)
 	_exit(127);
 }
 
+/* Free what job_argv and tool_environment gave. */
+static void
+free_child_args(char **argv, char **env)
+{
+	size_t i;
+
+	free(argv);
+	for (i = 0; env[i] != NULL; i++)
+		if (strncmp(env[i], "TOOL_", 5) == 0)
+			free(env[i]);
+	free(env);
+}
+
 /* In the child: limits, descriptors, signals, then exec. Never returns. */
 static _Noreturn void
 exec_child(char **argv, char **env, const struct job_policy *p, int in,
@@ -338,6 +351,7 @@ init_child(char **argv, char **env, const struct job_policy *p, int in,
 		report_and_exit(report, REPORT_EXEC, errno);
 	if (tool == 0)
 		exec_child(argv, env, p, 0, 1, 2, report);
+	free_child_args(argv, env);
 	close(0);
 	close(1);
 	close(2);
@@ -412,11 +426,7 @@ start_job(struct job *job, const struct job_policy *p)
 		exec_child(argv, env, p, in[0], out[1], err[1], report[1]);
 	}
 	e = errno;
-	free(argv);
-	for (i = 0; env[i] != NULL; i++)
-		if (strncmp(env[i], "TOOL_", 5) == 0)
-			free(env[i]);
-	free(env);
+	free_child_args(argv, env);
 	if (job->pid > 0) {
 		setpgid(job->pid, job->pid);
 		close(in[0]);

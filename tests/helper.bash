@@ -22,6 +22,8 @@ setup() {
 	# No tools directory of the user's own configuration.
 	export XDG_CONFIG_HOME="$TMP/.config"
 	export LC_ALL=C.UTF-8
+	# Programs that read piped text must not wait on the caller's stdin.
+	exec </dev/null
 	if declare -F local_setup >/dev/null; then local_setup; fi
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
-# llm-loop: the whole loop against llm-mock, with tools in ./tools.d.
+# llm-loop: the whole loop against llm-mock, with the tools of $TMP/tools.d.
 
 load helper
 
 local_setup() {
 	mkdir tools.d
+	export LLM_TOOLS_DIR="$TMP/tools.d"
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
 	printf '#!/bin/sh\necho "disk on fire" >&2\nexit 1\n' >tools.d/broken
 	echo '{"name":"broken","parameters":{"type":"object","properties":{}}}' >tools.d/broken.json
@@ -114,11 +115,11 @@ script() { # script REPLY... : a mock script of these replies
 	assert_failure 5
 }
 
-@test "with a PROMPT, stdin is never read" {
+@test "with -I, stdin is never read" {
 	script '{"content":"answered"}'
 	mkfifo never-ends
 	# Read-write open: stdin that would block forever if read.
-	run timeout 10 llm-loop -u "$MOCK_URL" "hi" <>never-ends
+	run timeout 10 llm-loop -I -u "$MOCK_URL" "hi" <>never-ends
 	assert_success
 	assert_output answered
 }

@@ -388,3 +388,95 @@ echo end"
 	assert_failure 2
 	[[ $stderr == *"at most 64"* ]]
 }
+
+@test "the journal is never written through a symbolic link" {
+	calls mark '{"city":"Oslo"}' 1 >calls.json
+	echo precious >target
+	ln -s target journal
+	run --separate-stderr tool-run -J journal calls.json
+	assert_failure 3
+	assert_output ''
+	[ "$stderr" = 'tool-run: journal journal: a symbolic link; refused (the journal is written only as a file of its own)' ]
+	[ "$(cat target)" = precious ]
+	[ ! -e marks ]
+}
+
+@test "a journal others can write to is refused; a new one is the user's alone" {
+	calls mark '{"city":"Oslo"}' 1 >calls.json
+	run tool-run -J new.journal calls.json
+	assert_success
+	[ "$(stat -c %a new.journal)" = 600 ]
+	: >open.journal
+	chmod 622 open.journal
+	run --separate-stderr tool-run -J open.journal calls.json
+	assert_failure 3
+	[ "$stderr" = 'tool-run: journal open.journal: writable by others; refused (fix: chmod 600 open.journal, or remove it)' ]
+}
+
+# stop_while_reading SIGNAL [RUNNER...]: tool-run waiting for its calls
+# on a FIFO gets SIGNAL; it must end with 128+N at once.
+stop_while_reading() {
+	local sig=$1 pid i status=0
+	shift
+	mkfifo calls.fifo
+	"$@" tool-run -O out.json calls.fifo 3>&- &
+	pid=$!
+	exec 5>calls.fifo
+	sleep 0.2
+	kill "-$sig" "$pid"
+	for i in $(seq 1 $((20 * TIME_FACTOR))); do
+		running "$pid" || break
+		sleep 0.05
+	done
+	running "$pid" && { exec 5>&-; wait "$pid"; return 1; }
+	exec 5>&-
+	wait "$pid" || status=$?
+	echo "$status"
+}
+
+@test "SIGTERM stops tool-run at once while it waits for its input" {
+	run --separate-stderr stop_while_reading TERM
+	assert_output 143
+	[ "$stderr" = "tool-run: stopped by signal 15" ]
+	run ls
+	refute_output --partial out.json
+}
+
+@test "SIGINT stops tool-run at once while it waits for its input" {
+	run --separate-stderr stop_while_reading INT env --default-signal=INT
+	assert_output 130
+	[ "$stderr" = "tool-run: stopped by signal 2" ]
+	run ls
+	refute_output --partial out.json
+}
+
+@test "SIGTERM stops tool-run while a tool prints its schema" {
+	n=$(unique_seconds)
+	tool slowschema "[ \"\${1:-}\" = --schema ] && sleep $n; echo ok"
+	calls slowschema '{}' 1 >calls.json
+	tool-run -O out.json calls.json 3>&- &
+	pid=$!
+	sleep 0.3
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 143
+	sleep 0.2
+	! pgrep -f "sleep $n"
+	[ ! -e out.json ]
+}
+
+@test "signals ignored when tool-run starts (nohup) stay ignored" {
+	tool slow 'sleep 1; echo done'
+	calls slow '{}' 1 >calls.json
+	(trap '' TERM HUP; exec tool-run -O out.json calls.json) 3>&- &
+	pid=$!
+	sleep 0.4
+	kill -TERM "$pid"
+	kill -HUP "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 0
+	run jq -r '.[0].content' out.json
+	assert_output done
+}

@@ -768,8 +768,10 @@ header_mismatch(const struct http_request *req, jv msg)
 static int
 answer_status(jv out, int modern)
 {
-	jv code = json_get(json_get(out, "error"), "code");
+	jv error = json_get(out, "error"), code = json_get(error, "code");
 	int status = 200;
+
+	jv_free(error);
 
 	if (modern && jv_get_kind(code) == JV_KIND_NUMBER) {
 		if (jv_number_value(code) == MCP_METHOD_NOT_FOUND)

@@ -340,3 +340,39 @@ JSON
 	assert_output ''
 	[[ $stderr == *tools.d* ]]
 }
+
+@test "tool-run's policy options apply: -e passes a variable, -o caps the output" {
+	tool env 'echo "${GREETING:-unset}${OPENAI_API_KEY:+ key}"'
+	tool loud 'echo 0123456789abcdef'
+	GREETING=hello OPENAI_API_KEY=sk-secret serve -e GREETING -o 10
+	send "$INIT"
+	send "$(call 1 env '{}')"
+	send "$(call 2 loud '{}')"
+	run answer_to 1
+	run jq -r .result.content[0].text <<<"$output"
+	assert_output hello
+	run answer_to 2
+	run jq -r .result.content[0].text <<<"$output"
+	assert_output $'0123456789\n[output truncated at 10 bytes]'
+	finish
+	assert_equal "$status" 0
+}
+
+@test "SIGTERM stops tool-serve and its running tools: exit 143, no answer" {
+	n=$(unique_seconds)
+	tool nap "echo \$\$ >'$TMP/nap.pid'; sleep $n"
+	serve
+	send "$INIT"
+	send "$(call 1 nap '{}')"
+	wait_file nap.pid
+	kill -TERM "$SERVE_PID"
+	status=0
+	wait "$SERVE_PID" || status=$?
+	SERVE_PID=
+	exec 4>&-
+	assert_equal "$status" 143
+	sleep 0.2
+	! pgrep -f "sleep $n"
+	run jq -c 'select(.id == 1)' out
+	assert_output ''
+}

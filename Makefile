@@ -23,9 +23,9 @@ BUILD =
 B = $(BUILD:%=%/)
 
 PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
-             tool-serve
+             tool-serve llm-status
 PROGS = $(PROG_NAMES:%=bin/%)
-SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
+SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
             request isolate toolsdir runner
@@ -44,7 +44,8 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
-       man/man1/llm-guard-json.1 man/man1/tool-serve.1
+       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 \
+       man/man1/tool-serve.1
 MAN7 = man/man7/llm-tools.7
 
 all: $(PROGS) $(TOOLS_C)

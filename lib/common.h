@@ -22,8 +22,11 @@ enum {
 	EXIT_API = 4,       /* the API refused the request (4xx) */
 	EXIT_TRANSIENT = 5, /* network or server failure, broken response;
 	                       llm-loop: the keep directory is in use */
-	EXIT_TURNS = 6,     /* llm-loop: turn limit reached */
+	EXIT_TURNS = 6,     /* llm-loop: turn limit reached, or tools still
+	                       called after --final */
 	EXIT_GUARD = 7,     /* llm-loop: reply refused by a guard */
+	EXIT_PARTIAL = 8,   /* llm-loop: reply cut short (finish_reason
+	                       length or content_filter) */
 	EXIT_SCHEMA = 9     /* the reply does not follow the JSON Schema
 	                       its request asks for (tool-extract -k,
 	                       llm-loop) */

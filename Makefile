@@ -15,7 +15,7 @@ PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
                 -DLLM_TOOLS_VERSION='"$(VERSION)"' \
                 -DLLM_DATADIR='"$(DATADIR)"'
 JQ_LIBS   = -ljq -lonig
-CURL_LIBS = -lcurl -lm
+DL_LIBS   = -ldl
 
 # Where objects and programs go: here by default; a build variant sets
 # BUILD (see the variants below) and gets BUILD/lib, BUILD/bin, BUILD/fuzz.
@@ -23,12 +23,12 @@ BUILD =
 B = $(BUILD:%=%/)
 
 PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
-             tool-serve llm-status
+             llm-status llm-holder tool-serve
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
-            request isolate toolsdir runner
+            request http holder isolate toolsdir runner
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a
@@ -44,7 +44,7 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
-       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 \
+       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 man/man1/llm-holder.1 \
        man/man1/tool-serve.1
 MAN7 = man/man7/llm-tools.7
 
@@ -60,7 +60,12 @@ $(B)lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(B)bin/llm-request: LINK_LIBS = $(CURL_LIBS)
+# llm-request and llm-holder load libcurl themselves (lib/curlload.c):
+# llm-request when it makes a transfer itself, which through a
+# connection holder it need not; llm-holder once it is listening.
+$(B)bin/llm-request $(B)bin/llm-holder: $(B)lib/curlload.o
+$(B)bin/llm-request: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS) -lm
+$(B)bin/llm-holder: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS) -lm -lpthread
 $(B)bin/%: bin/%.c $(LIBA) $(LIBHDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

@@ -19,10 +19,10 @@ setup() {
 	cd "$TMP" || return 1
 	unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_ORG_ID OPENAI_PROJECT_ID
 	unset LLM_MODEL LLM_TOOLS_DIR LLM_RUNS_DIR LLM_NO_STORE
-	# No tools directory of the user's own configuration.
-	export XDG_CONFIG_HOME="$TMP/.config"
 	# Runs are kept here, never in the caller's state directory.
 	export XDG_STATE_HOME="$TMP/state"
+	# No tools directory of the user's own configuration.
+	export XDG_CONFIG_HOME="$TMP/.config"
 	export LC_ALL=C.UTF-8
 	# Programs that read piped text must not wait on the caller's stdin.
 	exec </dev/null

@@ -23,12 +23,12 @@ BUILD =
 B = $(BUILD:%=%/)
 
 PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
-             llm-status llm-holder
+             llm-status llm-holder tool-serve
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
-            request http holder isolate toolsdir
+            request http holder isolate toolsdir runner
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a
@@ -44,7 +44,8 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
-       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 man/man1/llm-holder.1
+       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 man/man1/llm-holder.1 \
+       man/man1/tool-serve.1
 MAN7 = man/man7/llm-tools.7
 
 all: $(PROGS) $(TOOLS_C)
@@ -131,6 +132,12 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/run
 
+# The tests against real MCP software (tests/mcp/*.bats): npm installs the
+# pinned packages into build/mcp once; the tests run offline.
+check-mcp: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/mcp/run
+
 # The suite against ASan/UBSan builds, and under valgrind: any report fails.
 check-asan: deps
 	@sh tests/check-memory asan
@@ -173,4 +180,4 @@ clean:
 	rm -rf build
 
 .PHONY: all programs fuzzers print-fuzz-names print-version print-progs asan valgrind fuzz-replay fuzz-build deps check \
-	check-asan check-valgrind fuzz bench demo install uninstall clean
+	check-mcp check-asan check-valgrind fuzz bench demo install uninstall clean

@@ -40,6 +40,9 @@ need python3-yaml /usr/bin/python3 -c 'import yaml'
 need openssl have openssl
 need nginx test -x /usr/sbin/nginx
 need tinyproxy test -x /usr/bin/tinyproxy
+need nodejs have node
+need npm have npm
+need iproute2 have ip
 
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -126,13 +126,117 @@ sidecar_path(const char *dir, const char *name)
 	return p;
 }
 
+/* BASE/llm-tools/schemas, where --schema answers are cached, made
+ * private (0700) if it is not there; NULL, said once on stderr, when it
+ * is not a directory of this user's that only they can use, below one
+ * only they can write (symlinks are not followed). */
+static char *
+schema_cache_dir(const char *base)
+{
+	static int warned;
+	const char *parts[] = {"llm-tools", "schemas", NULL};
+	char *dir, *next;
+	struct stat st;
+	int i;
+
+	if (base == NULL)
+		return NULL;
+	dir = xstrdup(base);
+	(void)mkdir(dir, 0700);
+	for (i = 0; parts[i] != NULL; i++) {
+		next = toolsdir_path(dir, parts[i]);
+		free(dir);
+		dir = next;
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			break;
+		if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid() ||
+		    (st.st_mode & (parts[i + 1] == NULL ? 077 : 022)) != 0) {
+			if (!warned++)
+				warnx("%s: not a private directory of yours "
+				    "(mode 0700); --schema answers are not "
+				    "cached", dir);
+			break;
+		}
+	}
+	if (parts[i] != NULL) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/* The cache file of a tool's --schema answer: named after the tool
+ * file's device, inode, size and modification time, so that a changed
+ * or replaced tool is asked again. NULL when there is no cache. */
+static char *
+schema_cache_path(const char *base, const struct stat *tool)
+{
+	char *dir = schema_cache_dir(base), *path, name[128];
+
+	if (dir == NULL)
+		return NULL;
+	snprintf(name, sizeof name, "%llu-%llu-%lld-%lld.%09ld.json",
+	    (unsigned long long)tool->st_dev, (unsigned long long)tool->st_ino,
+	    (long long)tool->st_size, (long long)tool->st_mtim.tv_sec,
+	    tool->st_mtim.tv_nsec);
+	path = toolsdir_path(dir, name);
+	free(dir);
+	return path;
+}
+
+/* The cached answer at path, or jv_invalid(): only a regular file of
+ * this user's that others cannot write, never through a symlink. */
+static jv
+schema_cache_read(const char *path)
+{
+	struct buf b = {0};
+	struct stat st;
+	jv doc = jv_invalid();
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return doc;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 022) == 0 &&
+	    read_fd_all(fd, &b, JSON_INPUT_MAX) == 0)
+		doc = json_parse(b.data ? b.data : "", b.len);
+	close(fd);
+	buf_free(&b);
+	return doc;
+}
+
+/* Keep doc (borrowed) at path: written aside (0600), then renamed. */
+static void
+schema_cache_write(const char *path, jv doc)
+{
+	size_t n = strlen(path) + 32;
+	char *tmp = xmalloc(n);
+	jv text = jv_dump_string(jv_copy(doc), 0);
+	const char *s = jv_string_value(text);
+	size_t len = strlen(s);
+	int fd;
+
+	snprintf(tmp, n, "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd >= 0) {
+		int ok = write(fd, s, len) == (ssize_t)len;
+		if (close(fd) != 0 || !ok || rename(tmp, path) != 0)
+			(void)unlink(tmp);
+	}
+	jv_free(text);
+	free(tmp);
+}
+
 /* The schema of tool name: DIR/name.json, else DIR/name --schema. */
 static jv
 tool_schema(const struct runner *r, const char *name)
 {
 	char *sidecar = sidecar_path(r->dir, name);
 	struct job job = {0};
-	struct stat st;
+	struct stat st, now;
+	char *cache = NULL;
 	jv doc;
 
 	if (stat(sidecar, &st) == 0) {
@@ -156,6 +260,17 @@ tool_schema(const struct runner *r, const char *name)
 		return doc;
 	}
 	free(sidecar);
+	job.path = toolsdir_path(r->dir, name);
+	if (stat(job.path, &st) == 0 &&
+	    (cache = schema_cache_path(r->cache_base, &st)) != NULL) {
+		doc = schema_cache_read(cache);
+		if (jv_is_valid(doc)) {
+			free(cache);
+			free(job.path);
+			return doc;
+		}
+		jv_free(doc);
+	}
 	{
 		struct job_policy p = r->policy;
 		/* Under the same sandbox and limits as a call. */
@@ -163,7 +278,6 @@ tool_schema(const struct runner *r, const char *name)
 		p.on_start = p.on_done = NULL;
 		job.name = name;
 		job.id = "schema";
-		job.path = toolsdir_path(r->dir, name);
 		job.arg = "--schema";
 		jobs_run(&job, 1, &p);
 	}
@@ -174,6 +288,14 @@ tool_schema(const struct runner *r, const char *name)
 	else
 		doc = json_parse(job.output.data ? job.output.data : "",
 		    job.output.len);
+	/* Kept only when the tool is the one that was asked. */
+	if (cache != NULL && jv_is_valid(doc) && stat(job.path, &now) == 0 &&
+	    now.st_dev == st.st_dev && now.st_ino == st.st_ino &&
+	    now.st_size == st.st_size &&
+	    now.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == st.st_mtim.tv_nsec)
+		schema_cache_write(cache, doc);
+	free(cache);
 	job_free(&job);
 	return doc;
 }
@@ -524,12 +646,28 @@ runner_option(struct runner *r, int c, const char *arg)
 	return 0;
 }
 
+/* $XDG_CACHE_HOME, else ~/.cache, or NULL: read before the environment
+ * is cleared. */
+static char *
+cache_base(void)
+{
+	const char *base = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	if (base != NULL && *base == '/')
+		return xstrdup(base);
+	if (home != NULL && *home == '/')
+		return toolsdir_path(strcmp(home, "/") == 0 ? "" : home,
+		    ".cache");
+	return NULL;
+}
+
 void
 runner_setup(struct runner *r, const char *const *own_env)
 {
 	const char *sandbox = r->sandbox;
 
 	r->pass_env[r->npass] = NULL;
+	r->cache_base = cache_base();
 	r->policy.pass_env = r->pass_env;
 	/* No secret is ours to keep: tools get none, and a tool that
 	 * reaches this process finds none. */
@@ -564,6 +702,7 @@ runner_free(struct runner *r)
 	jv_free(r->schemas);
 	free(r->abs_dir);
 	free(r->dir_found);
+	free(r->cache_base);
 }
 
 jv

@@ -33,6 +33,7 @@ struct runner {
 	const char *pass_env[65];
 	size_t npass;
 	char *dir_found, *abs_dir;
+	char *cache_base;           /* $XDG_CACHE_HOME or ~/.cache, or NULL */
 	jv schemas;                 /* name -> parameters, as checked */
 };
 

@@ -1,6 +1,7 @@
 /* The tools directory: see toolsdir.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,6 +93,46 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Warn about DIR/name when it looks meant as a tool but cannot be one:
+ * not executable beside its sidecar, or a #! line ending in CR (the
+ * kernel looks for an interpreter named "sh\r"). */
+static void
+warn_broken_tool(const char *dir, const char *name)
+{
+	char *path = toolsdir_path(dir, name), *sidecar, head[256];
+	struct stat st;
+	ssize_t n = -1;
+	int fd;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return;
+	}
+	if (access(path, X_OK) != 0) {
+		size_t len = strlen(path) + sizeof ".json";
+		sidecar = xmalloc(len);
+		snprintf(sidecar, len, "%s.json", path);
+		if (access(sidecar, F_OK) == 0)
+			warnx("%s: not executable, so not a tool (fix: chmod +x "
+			    "%s)", path, path);
+		free(sidecar);
+	} else if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) >= 0) {
+		n = read(fd, head, sizeof head - 1);
+		close(fd);
+	}
+	if (n > 2 && head[0] == '#' && head[1] == '!') {
+		char *nl;
+		head[n] = '\0';
+		if ((nl = memchr(head, '\n', (size_t)n)) != NULL &&
+		    nl[-1] == '\r')
+			warnx("%s: its #! line ends in a carriage return (CRLF "
+			    "line ends), so it cannot start (fix: sed -i "
+			    "'s/\\r$//' %s)", path, path);
+	}
+	free(path);
+}
+
 char **
 toolsdir_names(const char *dir, int warn)
 {
@@ -104,6 +145,8 @@ toolsdir_names(const char *dir, int warn)
 		return NULL;
 	names = xmalloc(cap * sizeof *names);
 	while ((e = readdir(d)) != NULL) {
+		if (warn && valid_tool_name(e->d_name))
+			warn_broken_tool(dir, e->d_name);
 		if (!toolsdir_is_tool(dir, e->d_name))
 			continue;
 		path = toolsdir_path(dir, e->d_name);

@@ -58,3 +58,30 @@ EOS
 	[ "$(wc -l <asked)" -eq 2 ]
 	[ -z "$(ls elsewhere)" ]
 }
+
+@test "a file beside a sidecar that is not executable gets a warning with the fix" {
+	printf '#!/bin/sh\necho hi\n' >tools.d/plain
+	echo '{"name":"plain","parameters":{"type":"object"}}' >tools.d/plain.json
+	run --separate-stderr tool-run --list
+	assert_success
+	json_eq "$output" '[]'
+	[ "$stderr" = "tool-run: tools.d/plain: not executable, so not a tool (fix: chmod +x tools.d/plain)" ]
+	chmod +x tools.d/plain
+	run --separate-stderr tool-run --list
+	assert_success
+	[ "$(jq -r '.[0].function.name' <<<"$output")" = plain ]
+	[ -z "$stderr" ]
+}
+
+@test "a tool whose #! line ends in CR gets a warning with the fix" {
+	printf '#!/bin/sh\r\necho hi\r\n' >tools.d/dos
+	chmod +x tools.d/dos
+	echo '{"name":"dos","parameters":{"type":"object"}}' >tools.d/dos.json
+	run --separate-stderr tool-run --list
+	assert_success
+	[ "$stderr" = "tool-run: tools.d/dos: its #! line ends in a carriage return (CRLF line ends), so it cannot start (fix: sed -i 's/\\r\$//' tools.d/dos)" ]
+	sed -i 's/\r$//' tools.d/dos
+	run --separate-stderr tool-run --list
+	assert_success
+	[ -z "$stderr" ]
+}

@@ -34,6 +34,7 @@ stderr_summary(const struct buf *b)
 jv
 runner_outcome(const struct runner *r, const struct job *job, int *failed)
 {
+	const struct job_policy *p = job->own != NULL ? job->own : &r->policy;
 	jv msg;
 
 	*failed = 1;
@@ -43,7 +44,7 @@ runner_outcome(const struct runner *r, const struct job *job, int *failed)
 		    job->name, strerror(job->failed_to_start));
 	if (job->timed_out)
 		return jv_string_fmt("tool %s timed out after %g s and was "
-		    "stopped", job->name, r->policy.timeout);
+		    "stopped", job->name, p->timeout);
 	if (WIFSIGNALED(job->status))
 		msg = jv_string_fmt("tool %s was killed by signal %d",
 		    job->name, WTERMSIG(job->status));
@@ -62,7 +63,7 @@ runner_outcome(const struct runner *r, const struct job *job, int *failed)
 		    "", (int)len);
 		if (job->truncated)
 			out = jv_string_concat(out, jv_string_fmt(
-			    "\n[output truncated at %zu bytes]", r->policy.max_output));
+			    "\n[output truncated at %zu bytes]", p->max_output));
 		return out;
 	}
 	if (job->errtail.len > 0) {
@@ -229,6 +230,85 @@ schema_cache_write(const char *path, jv doc)
 	free(tmp);
 }
 
+/* The x-llm-tools object of a schema document (borrowed), at its top
+ * or in its function object, as a new reference, or jv_invalid(). */
+static jv
+limits_of(jv doc)
+{
+	jv x = json_get(doc, "x-llm-tools"), fn;
+
+	if (jv_is_valid(x))
+		return x;
+	fn = json_get(doc, "function");
+	x = json_get(fn, "x-llm-tools");
+	jv_free(fn);
+	return x;
+}
+
+/* What is wrong with limits x (borrowed), or jv_invalid(). */
+static jv
+limits_problem(jv x)
+{
+	jv problem = jv_invalid();
+	int i;
+
+	if (jv_get_kind(x) != JV_KIND_OBJECT)
+		return jv_string_fmt("x-llm-tools: not an object but %s",
+		    json_kind_name(x));
+	for (i = jv_object_iter(x); jv_object_iter_valid(x, i) &&
+	    !jv_is_valid(problem); i = jv_object_iter_next(x, i)) {
+		jv key = jv_object_iter_key(x, i);
+		jv v = jv_object_iter_value(x, i);
+		const char *k = jv_string_value(key);
+		double d = jv_get_kind(v) == JV_KIND_NUMBER ?
+		    jv_number_value(v) : -1;
+		const char *str = jv_get_kind(v) == JV_KIND_STRING ?
+		    jv_string_value(v) : "";
+
+		if (strcmp(k, "timeout") == 0) {
+			if (!(d > 0 && d < 1e9))
+				problem = jv_string("x-llm-tools.timeout: not a "
+				    "positive number of seconds");
+		} else if (strcmp(k, "max_output") == 0) {
+			if (!(d >= 1 && d <= (double)(1L << 30) &&
+			    d == (double)(long)d))
+				problem = jv_string("x-llm-tools.max_output: not "
+				    "a number of bytes from 1 to 1 GiB");
+		} else if (strcmp(k, "sandbox") == 0) {
+			if (strcmp(str, "none") != 0 &&
+			    strcmp(str, "isolated") != 0 &&
+			    strcmp(str, "default") != 0)
+				problem = jv_string("x-llm-tools.sandbox: not "
+				    "\"none\", \"isolated\" or \"default\"");
+		} else {
+			problem = jv_string_fmt("x-llm-tools: unknown key "
+			    "\"%s\" (known: timeout, max_output, sandbox)", k);
+		}
+		jv_free(key);
+		jv_free(v);
+	}
+	return problem;
+}
+
+/* Keep the limits of tool name's schema document (borrowed) for its
+ * calls: what is wrong with them, or jv_invalid(). */
+static jv
+learn_limits(struct runner *r, const char *name, jv doc)
+{
+	jv x = limits_of(doc), problem;
+
+	if (!jv_is_valid(x)) {
+		jv_free(x);
+		r->limits = jv_object_delete(r->limits, jv_string(name));
+		return jv_invalid();
+	}
+	problem = limits_problem(x);
+	r->limits = jv_object_set(r->limits, jv_string(name),
+	    jv_is_valid(problem) ? jv_copy(problem) : jv_copy(x));
+	jv_free(x);
+	return problem;
+}
+
 /* The schema of tool name: DIR/name.json, else DIR/name --schema. */
 static jv
 tool_schema(const struct runner *r, const char *name)
@@ -309,7 +389,12 @@ runner_list(struct runner *r, int mcp)
 	if (names == NULL && !(r->configured && errno == ENOENT))
 		die(EXIT_INPUT, "%s: %s", r->dir, strerror(errno));
 	for (p = names; p != NULL && *p != NULL; p++) {
-		jv fn = tool_schema(r, *p);
+		jv fn = tool_schema(r, *p), problem;
+		if (jv_is_valid(fn) &&
+		    jv_is_valid(problem = learn_limits(r, *p, fn))) {
+			jv_free(fn);
+			fn = jv_invalid_with_msg(problem);
+		}
 		if (jv_is_valid(fn))
 			fn = function_of(fn, *p, mcp);
 		if (!jv_is_valid(fn)) {
@@ -422,6 +507,8 @@ check_schema(struct runner *r, const char *name, jv args, int may_exec)
 	}
 	if (!jv_object_has(jv_copy(r->schemas), jv_string(name))) {
 		jv fn = tool_schema(r, name);
+		if (jv_is_valid(fn))
+			jv_free(learn_limits(r, name, fn));
 		if (jv_is_valid(fn))
 			fn = function_of(fn, name, 0);
 		params = jv_is_valid(fn) ? json_get(fn, "parameters") :
@@ -592,6 +679,7 @@ runner_init(struct runner *r)
 	jobs_default_policy(&r->policy);
 	r->sandbox = getenv("LLM_TOOL_SANDBOX");
 	r->schemas = jv_object();
+	r->limits = jv_object();
 }
 
 int
@@ -700,6 +788,12 @@ runner_free(struct runner *r)
 		free(r->policy.sandbox);
 	}
 	jv_free(r->schemas);
+	jv_free(r->limits);
+	if (r->job_sandbox != NULL) {
+		free(r->job_sandbox[0]);
+		free(r->job_sandbox);
+	}
+	free(r->job_sandbox_dir);
 	free(r->abs_dir);
 	free(r->dir_found);
 	free(r->cache_base);
@@ -713,6 +807,77 @@ runner_describe(struct runner *r, const char *name)
 	return jv_is_valid(fn) ? function_of(fn, name, 1) : fn;
 }
 
+/* The --sandbox default profile for a job that asks for it in a run
+ * that has no wrapper: made once, kept by the runner. */
+static char **
+job_sandbox(struct runner *r)
+{
+	if (r->job_sandbox == NULL) {
+		r->job_sandbox_dir = realpath(r->dir, NULL);
+		r->job_sandbox = default_sandbox(r->job_sandbox_dir != NULL ?
+		    r->job_sandbox_dir : r->dir);
+	}
+	return r->job_sandbox;
+}
+
+/* Give the job the limits of its schema's x-llm-tools, where they are
+ * tighter than the run's: a shorter time, a smaller cap, isolation.
+ * Why it must not run (limits that make no sense), or jv_invalid(). */
+static jv
+apply_limits(struct runner *r, struct job *job)
+{
+	jv x = jv_object_get(jv_copy(r->limits), jv_string(job->name));
+	struct job_policy *own;
+	const char *sandbox;
+	jv v;
+
+	if (jv_get_kind(x) == JV_KIND_STRING) {
+		char *sidecar = sidecar_path(r->dir, job->name);
+		struct stat st;
+		jv msg = stat(sidecar, &st) == 0 ?
+		    jv_string_fmt("tool %s was not run: %s: %s", job->name,
+		    sidecar, jv_string_value(x)) :
+		    jv_string_fmt("tool %s was not run: %s --schema: %s",
+		    job->name, job->path, jv_string_value(x));
+		free(sidecar);
+		jv_free(x);
+		return msg;
+	}
+	if (jv_get_kind(x) != JV_KIND_OBJECT) {
+		jv_free(x);
+		return jv_invalid();
+	}
+	own = job->own = xmalloc(sizeof *own);
+	*own = r->policy;
+	v = json_get(x, "timeout");
+	if (jv_get_kind(v) == JV_KIND_NUMBER &&
+	    jv_number_value(v) < own->timeout)
+		own->timeout = jv_number_value(v);
+	jv_free(v);
+	v = json_get(x, "max_output");
+	if (jv_get_kind(v) == JV_KIND_NUMBER &&
+	    jv_number_value(v) < (double)own->max_output)
+		own->max_output = (size_t)jv_number_value(v);
+	jv_free(v);
+	sandbox = json_get_str(x, "sandbox");
+	/* A wrapper of the user's own stays: it is the user's choice. */
+	if (sandbox != NULL && own->sandbox == NULL) {
+		if (strcmp(sandbox, "isolated") == 0) {
+			own->isolate = 1;
+		} else if (strcmp(sandbox, "default") == 0) {
+			char *abs = realpath(job->path, NULL);
+			own->isolate = 0;
+			own->sandbox = job_sandbox(r);
+			if (abs != NULL) {
+				free(job->path);
+				job->path = abs;
+			}
+		}
+	}
+	jv_free(x);
+	return jv_invalid();
+}
+
 jv
 runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec)
 {
@@ -724,6 +889,8 @@ runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec)
 		problem = gate_lists(r, job);
 	if (!jv_is_valid(problem))
 		problem = check_schema(r, job->name, args, may_exec);
+	if (!jv_is_valid(problem))
+		problem = apply_limits(r, job);
 	jv_free(args);
 	return problem;
 }

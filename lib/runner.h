@@ -35,6 +35,9 @@ struct runner {
 	char *dir_found, *abs_dir;
 	char *cache_base;           /* $XDG_CACHE_HOME or ~/.cache, or NULL */
 	jv schemas;                 /* name -> parameters, as checked */
+	jv limits;                  /* name -> x-llm-tools, or what is wrong */
+	char **job_sandbox;         /* --sandbox default, for a tool that asks */
+	char *job_sandbox_dir;
 };
 
 /* Defaults: jobs_default_policy, $LLM_TOOL_SANDBOX. */

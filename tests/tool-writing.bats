@@ -85,3 +85,81 @@ EOS
 	assert_success
 	[ -z "$stderr" ]
 }
+
+# limited NAME BODY X_LLM_TOOLS: a tool with a sidecar that sets its limits
+limited() {
+	printf '#!/bin/sh\n%s\n' "$2" >"tools.d/$1"
+	chmod +x "tools.d/$1"
+	printf '{"name":"%s","parameters":{"type":"object"},"x-llm-tools":%s}\n' "$1" "$3" >"tools.d/$1.json"
+}
+
+call() { # call NAME: a call of NAME without arguments, as a file
+	printf '[{"id":"c1","type":"function","function":{"name":"%s","arguments":"{}"}}]' "$1" >calls.json
+}
+
+@test "a sidecar shortens the time limit; it never lengthens the user's" {
+	limited slow 'sleep 5; echo late' '{"timeout":0.3}'
+	call slow
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ "$(jq -r '.[0].content | fromjson | .error' <<<"$output")" = "tool slow timed out after 0.3 s and was stopped" ]
+	limited slow 'sleep 5; echo late' '{"timeout":20}'
+	run --separate-stderr tool-run -t 0.2 calls.json
+	assert_success
+	[ "$(jq -r '.[0].content | fromjson | .error' <<<"$output")" = "tool slow timed out after 0.2 s and was stopped" ]
+}
+
+@test "a sidecar lowers the output cap; it never raises the user's" {
+	limited loud 'printf "%s" 0123456789abcdefghij' '{"max_output":8}'
+	call loud
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ "$(jq -r '.[0].content' <<<"$output")" = "$(printf '01234567\n[output truncated at 8 bytes]')" ]
+	limited loud 'printf "%s" 0123456789abcdefghij' '{"max_output":1000}'
+	run --separate-stderr tool-run -o 4 calls.json
+	assert_success
+	[ "$(jq -r '.[0].content' <<<"$output")" = "$(printf '0123\n[output truncated at 4 bytes]')" ]
+}
+
+@test "a sidecar that asks for isolation gets it under --sandbox none" {
+	limited whoami 'echo "pid $$"' '{"sandbox":"isolated"}'
+	call whoami
+	run --separate-stderr tool-run -s none calls.json
+	assert_success
+	[ "$(jq -r '.[0].content' <<<"$output")" = "pid 2" ]
+	limited whoami 'echo "pid $$"' '{"sandbox":"none"}'
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ "$(jq -r '.[0].content' <<<"$output")" = "pid 2" ]
+}
+
+@test "bad limits in a sidecar: skipped in the list, refused in a call" {
+	limited odd 'echo hi' '{"timeout":"soon"}'
+	run --separate-stderr tool-run --list
+	assert_success
+	json_eq "$output" '[]'
+	[ "$stderr" = 'tool-run: tools.d/odd: skipped: x-llm-tools.timeout: not a positive number of seconds' ]
+	call odd
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ "$(jq -r '.[0].content | fromjson | .error' <<<"$output")" = 'tool odd was not run: tools.d/odd.json: x-llm-tools.timeout: not a positive number of seconds' ]
+	limited odd 'echo hi' '{"timeout":1,"memory":5}'
+	run --separate-stderr tool-run --list
+	[ "$stderr" = 'tool-run: tools.d/odd: skipped: x-llm-tools: unknown key "memory" (known: timeout, max_output, sandbox)' ]
+}
+
+@test "a sidecar that asks for the default sandbox runs under it; a wrapper of the user's stays" {
+	command -v bwrap >/dev/null || skip "bubblewrap is not installed"
+	bwrap --ro-bind / / --unshare-all true 2>/dev/null || skip "bwrap cannot create namespaces here"
+	limited scribble 'touch "$PWD/made" 2>/dev/null && echo wrote || echo read-only' '{"sandbox":"default"}'
+	call scribble
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ "$(jq -r '.[0].content' <<<"$output")" = read-only ]
+	[ ! -e made ]
+	printf '#!/bin/sh\nexec "$@"\n' >wrap
+	chmod +x wrap
+	run --separate-stderr tool-run -s "$TMP/wrap" calls.json
+	assert_success
+	[ "$(jq -r '.[0].content' <<<"$output")" = wrote ]
+}

@@ -9,7 +9,8 @@
  * the run is visible to it), bounded in time, output and resources. Every
  * call gets a result: a failure becomes content {"error":"..."} that the
  * model can read. With --list, write the "tools" array of a request for
- * every tool in the directory instead.
+ * every tool in the directory instead; with --new, write a new tool and
+ * its sidecar into it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,7 +38,9 @@ usage(FILE *f)
 	    "[-o BYTES] [-L LIMIT=VALUE]...\n"
 	    "                [-e NAME]... [-s SANDBOX] [-a NAMES] [-x NAMES] "
 	    "[-J JOURNAL] [-O FILE] [FILE]\n"
-	    "       %s [-d DIR] [-O FILE] -l\n", progname, progname);
+	    "       %s [-d DIR] [-O FILE] -l\n"
+	    "       %s [-d DIR] -N NAME [SIGNATURE]\n", progname, progname,
+	    progname);
 	if (f == stdout)
 		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
 		    "their results as tool messages, in call order.\n"
@@ -59,7 +62,9 @@ usage(FILE *f)
 		    "                          calls already there are not run again\n"
 		    "  -v, --verbose           show each call and its result on stderr\n"
 		    "  -l, --list              write the tools array of DIR's tools\n"
-		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n", f);
+		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n"
+		    "  -N, --new NAME          write a new sh tool NAME and its sidecar into\n"
+		    "                          DIR from SIGNATURE 'text:string, n:integer? ...'\n", f);
 }
 
 static const struct option longopts[] = {
@@ -78,6 +83,7 @@ static const struct option longopts[] = {
 	{"journal", required_argument, NULL, 'J'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"list", no_argument, NULL, 'l'},
+	{"new", required_argument, NULL, 'N'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -309,13 +315,13 @@ main(int argc, char *argv[])
 	struct job *jobs;
 	jv calls, results, *early;
 	size_t i, n;
-	const char *output = NULL;
+	const char *output = NULL, *new_tool = NULL;
 	int c, list = 0;
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	runner_init(&runner);
-	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cnJ:vlhVO:",
+	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cnJ:vlhVO:N:",
 	    longopts, NULL)) != -1) {
 		if (runner_option(&runner, c, optarg))
 			continue;
@@ -338,6 +344,9 @@ main(int argc, char *argv[])
 		case 'l':
 			list = 1;
 			break;
+		case 'N':
+			new_tool = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -352,6 +361,15 @@ main(int argc, char *argv[])
 	if (argc - optind > 1 || (list && argc - optind > 0)) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (new_tool != NULL) {
+		if (list) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		runner_new_tool(&runner, new_tool, argv[optind]);
+		runner_free(&runner);
+		return 0;
 	}
 	runner_setup(&runner, own_env);
 	if (output != NULL) {

@@ -906,3 +906,13 @@ runner_allowed(const struct runner *r, const char *name)
 {
 	return listed(r->allow, name);
 }
+
+void
+runner_new_tool(struct runner *r, const char *name, const char *signature)
+{
+	int configured;
+	char *dir = toolsdir_find(r->dir_option, &configured);
+
+	toolsdir_new_tool(dir, name, signature != NULL ? signature : "");
+	free(dir);
+}

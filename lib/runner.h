@@ -82,4 +82,10 @@ int runner_unknown(const struct runner *r, const char *name);
 jv runner_outcome(const struct runner *r, const struct job *job,
     int *failed);
 
+/* Write a new sh tool and its sidecar into the tools directory (made
+ * if it is not there) from signature (NULL: no parameters); see
+ * toolsdir_new_tool. */
+void runner_new_tool(struct runner *r, const char *name,
+    const char *signature);
+
 #endif

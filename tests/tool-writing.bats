@@ -163,3 +163,58 @@ call() { # call NAME: a call of NAME without arguments, as a file
 	assert_success
 	[ "$(jq -r '.[0].content' <<<"$output")" = wrote ]
 }
+
+@test "--new writes a tool and its sidecar that tool-run lists and runs" {
+	run --separate-stderr tool-run --new shout 'text:string the words to shout, times:integer? how often, loud:boolean?'
+	assert_success
+	[ -z "$output" ]
+	[ "$stderr" = "tool-run: wrote tools.d/shout (what it does) and tools.d/shout.json (what the model reads)" ]
+	[ "$(stat -c %a tools.d/shout)" = 755 ]
+	[ "$(stat -c %a tools.d/shout.json)" = 644 ]
+	shellcheck -s sh tools.d/shout
+	json_eq "$(jq -c .parameters tools.d/shout.json)" '{"type":"object","properties":{"text":{"type":"string","description":"the words to shout"},"times":{"type":"integer","description":"how often"},"loud":{"type":"boolean"}},"required":["text"],"additionalProperties":false}'
+	run --separate-stderr tool-run --list
+	assert_success
+	[ -z "$stderr" ]
+	[ "$(jq -r '.[0].function.name' <<<"$output")" = shout ]
+	printf '[{"id":"c1","type":"function","function":{"name":"shout","arguments":"{\\"text\\":\\"hey\\",\\"times\\":2}"}},{"id":"c2","type":"function","function":{"name":"shout","arguments":"{\\"times\\":\\"x\\"}"}}]' >calls.json
+	run --separate-stderr tool-run calls.json
+	assert_success
+	[ "$(jq -r '.[0].content' <<<"$output")" = "$(printf 'text: hey\ntimes: 2\nloud: ')" ]
+	[[ "$(jq -r '.[1].content | fromjson | .error' <<<"$output")" == "invalid arguments for shout, not run: "* ]]
+}
+
+@test "--new with no signature writes a tool without parameters; types number and string" {
+	run --separate-stderr tool-run -d mine --new ping
+	assert_success
+	json_eq "$(jq -c .parameters mine/ping.json)" '{"type":"object","properties":{},"required":[],"additionalProperties":false}'
+	run --separate-stderr tool-run -d mine --new area 'w:number,h:number'
+	assert_success
+	printf '[{"id":"c1","type":"function","function":{"name":"area","arguments":"{\\"w\\":1.5,\\"h\\":2}"}}]' >calls.json
+	run --separate-stderr tool-run -d mine calls.json
+	assert_success
+	[ "$(jq -r '.[0].content' <<<"$output")" = "$(printf 'w: 1.5\nh: 2')" ]
+}
+
+@test "--new refuses to overwrite, and refuses a bad signature" {
+	echo keep >tools.d/shout.json
+	run --separate-stderr tool-run --new shout 'text:string'
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$stderr" = "tool-run: tools.d/shout.json: already exists; nothing written" ]
+	[ "$(cat tools.d/shout.json)" = keep ]
+	[ ! -e tools.d/shout ]
+	run --separate-stderr tool-run --new yell 'text:strin'
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'tool-run: --new yell: "text:strin": the type is not string, integer, number or boolean' ]
+	run --separate-stderr tool-run --new yell 'Text:string'
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'tool-run: --new yell: "Text:string": a parameter name matches ^[a-z_][a-z0-9_]*$' ]
+	run --separate-stderr tool-run --new yell 'a:string,a:number'
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'tool-run: --new yell: "a:number": parameter a is named twice' ]
+	run --separate-stderr tool-run --new 'no/pe' 'a:string'
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'tool-run: --new: invalid tool name "no/pe": a name matches ^[A-Za-z0-9_-]{1,64}$' ]
+	[ -z "$(ls tools.d | grep -v shout.json)" ]
+}

@@ -10,16 +10,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "json.h"
+#include "status.h"
 #include "term.h"
-
-#define FIRST_DRAW 0.2  /* seconds: a short wait shows nothing */
-#define REDRAW_MS 100
 
 static void
 usage(FILE *f)
@@ -36,16 +32,6 @@ static const struct option longopts[] = {
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
 };
-
-static volatile sig_atomic_t drawn;
-
-/* Erase the status line (async-signal-safe). */
-static void
-erase_line(void)
-{
-	if (drawn && write(STDERR_FILENO, "\r\033[K", 4) < 0)
-		drawn = 0;
-}
 
 /* "2 tools running: get_weather, search_products", from a calls file;
  * every name made safe for the terminal. */
@@ -82,50 +68,12 @@ tools_text(struct buf *out, const char *path)
 	jv_free(calls);
 }
 
-/* The bytes of text that fit in cols columns, a column a code point. */
-static size_t
-fit(const char *text, size_t len, size_t cols)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		if (((unsigned char)text[i] & 0xc0) == 0x80)
-			continue;
-		if (n++ == cols)
-			return i;
-	}
-	return len;
-}
-
-static void
-draw(const struct buf *text, double waited)
-{
-	struct winsize ws;
-	struct buf line = {0};
-	char tail[64];
-	size_t cols = 80;
-
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
-		cols = ws.ws_col;
-	buf_append_str(&line, "\r");
-	buf_append(&line, text->data, text->len);
-	snprintf(tail, sizeof tail, " \xc2\xb7 %.1f s", waited);
-	buf_append_str(&line, tail);
-	/* One column fewer than the terminal: the cursor never wraps. */
-	line.len = 1 + fit(line.data + 1, line.len - 1, cols - 1);
-	buf_append_str(&line, "\033[K");
-	if (write(STDERR_FILENO, line.data, line.len) == (ssize_t)line.len)
-		drawn = 1;
-	buf_free(&line);
-}
-
 int
 main(int argc, char *argv[])
 {
 	const char *calls = NULL;
 	struct buf text = {0};
 	pid_t parent = getppid();
-	double start = now_seconds();
 	int c;
 
 	set_progname(argv[0]);
@@ -156,16 +104,7 @@ main(int argc, char *argv[])
 		tools_text(&text, calls);
 	else
 		term_escape(&text, argv[optind], strlen(argv[optind]), 0);
-	fatal_signals_cleanup(erase_line);
-	while (getppid() == parent) {
-		struct timespec ts = {0, REDRAW_MS * 1000000L};
-		double waited = now_seconds() - start;
-
-		if (waited >= FIRST_DRAW)
-			draw(&text, waited);
-		nanosleep(&ts, NULL);
-	}
-	erase_line();
+	status_run(text.data, parent);
 	buf_free(&text);
 	return 0;
 }

@@ -5,29 +5,42 @@
  * SIGTERM, SIGINT or SIGHUP or its parent goes away; then erases the
  * line. Reads nothing, writes nothing on stdout. When standard error
  * is not a terminal it exits at once.
+ *
+ * For llm-loop it also writes, on stdout, the documents of a keep
+ * directory that describe a run (llm-tools(7)): settings.json from
+ * NAME=VALUE settings (-s), summary.json from the files of the run (-r).
  */
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "json.h"
+#include "runfiles.h"
 #include "status.h"
 #include "term.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-c CALLS] [TEXT]\n", progname);
+	fprintf(f, "usage: %s [-c CALLS] [TEXT]\n"
+	    "       %s -s [NAME=VALUE ...]\n"
+	    "       %s -r DIR HOW STATUS STARTED [MODEL]\n",
+	    progname, progname, progname);
 	if (f == stdout)
 		fputs("Show TEXT and the time waited on stderr, a terminal, until stopped.\n"
-		    "  -c, --calls CALLS  show the tools of the calls file CALLS\n", f);
+		    "  -c, --calls CALLS  show the tools of the calls file CALLS\n"
+		    "  -s, --settings     write the settings.json of these settings\n"
+		    "  -r, --summary      write the summary.json of the run in DIR\n", f);
 }
 
 static const struct option longopts[] = {
 	{"calls", required_argument, NULL, 'c'},
+	{"settings", no_argument, NULL, 's'},
+	{"summary", no_argument, NULL, 'r'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -68,19 +81,58 @@ tools_text(struct buf *out, const char *path)
 	jv_free(calls);
 }
 
+/* Write a document of the run (consumed) on stdout as jq writes it. */
+static int
+write_doc(jv doc, int code)
+{
+	if (!jv_is_valid(doc)) {
+		char *msg = json_invalid_message(doc);
+
+		warnx("%s", msg);
+		free(msg);
+		return code;
+	}
+	jv_dumpf(doc, stdout, JV_PRINT_INDENT_FLAGS(2));
+	putchar('\n');
+	finish_stdout();
+	return 0;
+}
+
+/* -r DIR HOW STATUS STARTED [MODEL]: summary.json, ended now. */
+static int
+summary(char **args, int n)
+{
+	char ended[32], *end;
+	time_t now = time(NULL);
+	long status;
+
+	if (n < 4 || n > 5)
+		return -1;
+	status = strtol(args[2], &end, 10);
+	if (end == args[2] || *end != '\0' || status < 0 || status > 255)
+		return -1;
+	strftime(ended, sizeof ended, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	return write_doc(run_summary(args[0], args[1], (int)status, args[3],
+	    ended, n == 5 ? args[4] : ""), EXIT_INPUT);
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *calls = NULL;
 	struct buf text = {0};
 	pid_t parent = getppid();
-	int c;
+	int c, mode = 0, ret;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:srhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			calls = optarg;
+			break;
+		case 's':
+		case 'r':
+			mode = c;
 			break;
 		case 'h':
 			usage(stdout);
@@ -93,7 +145,16 @@ main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind > 1 || (calls != NULL) == (argc - optind == 1)) {
+	if (mode != 0 && calls == NULL) {
+		ret = mode == 's' ? write_doc(run_settings(argv + optind,
+		    argc - optind), EXIT_USAGE) :
+		    summary(argv + optind, argc - optind);
+		if (ret < 0)
+			usage(stderr);
+		return ret < 0 ? EXIT_USAGE : ret;
+	}
+	if (mode != 0 || argc - optind > 1 ||
+	    (calls != NULL) == (argc - optind == 1)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}

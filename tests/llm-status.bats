@@ -53,7 +53,9 @@ on_pty() {
 	assert_equal "$stderr" ''
 	run --separate-stderr llm-status
 	assert_failure 2
-	assert_equal "$stderr" 'usage: llm-status [-c CALLS] [TEXT]'
+	assert_equal "$stderr" 'usage: llm-status [-c CALLS] [TEXT]
+       llm-status -s [NAME=VALUE ...]
+       llm-status -r DIR HOW STATUS STARTED [MODEL]'
 	run --separate-stderr llm-status -c calls.json text
 	assert_failure 2
 }

@@ -25,12 +25,23 @@ erase_line(void)
 		drawn = 0;
 }
 
+/* Erase the line, then end by the signal that stopped it. */
 static void
 on_stop(int sig)
 {
-	(void)sig;
+	struct sigaction sa;
+	sigset_t set;
+
 	erase_line();
-	_exit(0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
 }
 
 /* The bytes of text that fit in cols columns, a column a code point. */

@@ -1001,18 +1001,25 @@ main(int argc, char *argv[])
 		reply.request_id[0] = '\0';
 		errbuf[0] = '\0';
 
-		if (show && status_text != NULL)
-			status_pid = status_start(status_text);
-		/* Through the connection holder when one answers, else here. */
+		/* Through the connection holder when one answers, else here;
+		 * the status line (-T) is drawn while the answer is awaited,
+		 * not while libcurl is loaded, which may fail with a message. */
 		held = HOLDER_BYPASS;
 		if (holder != NULL && *holder != '\0') {
+			if (show && status_text != NULL)
+				status_pid = status_start(status_text);
 			reply.via_holder = 1;
 			held = holder_perform(holder, &call, on_header, on_body,
 			    &reply, &reply.held, errbuf);
 		}
 		reply.via_holder = held != HOLDER_BYPASS;
-		if (!reply.via_holder && curl == NULL)
+		if (!reply.via_holder && curl == NULL) {
+			status_stop(&status_pid);
 			curl = make_handle(&call, &reply, errbuf);
+		}
+		if (!reply.via_holder && show && status_text != NULL &&
+		    status_pid < 0)
+			status_pid = status_start(status_text);
 		rc = reply.via_holder ? (CURLcode)held : curl_easy_perform(curl);
 		status_stop(&status_pid);
 		reply.stalled |= reply.via_holder && reply.held.stalled;

@@ -220,6 +220,16 @@ continued_request(const char *cont, struct buf *b)
 	return request;
 }
 
+/* Is standard input open for reading? A closed descriptor 0, or one
+ * open only for writing, holds no piped text. */
+static int
+stdin_readable(void)
+{
+	int flags = fcntl(STDIN_FILENO, F_GETFL);
+
+	return flags != -1 && (flags & O_ACCMODE) != O_WRONLY;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -312,7 +322,7 @@ main(int argc, char *argv[])
 	 * closed, or -I says no. */
 	if ((prompt != NULL || cont == NULL) && !no_stdin && !file_stdin &&
 	    !(cont != NULL && strcmp(cont, "-") == 0) &&
-	    !isatty(STDIN_FILENO) && fcntl(STDIN_FILENO, F_GETFD) != -1) {
+	    !isatty(STDIN_FILENO) && stdin_readable()) {
 		read_input("-", "standard input", &piped, JSON_INPUT_MAX);
 		have_piped = piped.len > strspn(piped.data, " \t\r\n");
 	}

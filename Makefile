@@ -16,7 +16,7 @@ PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
 JQ_LIBS   = -ljq -lonig
 CURL_LIBS = -lcurl -lm
 
-PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append \
+PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append bin/tool-mcp \
         bin/llm-prompt bin/llm-mock
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \

@@ -39,4 +39,21 @@ enum {
 #define MCP_META_CLIENT_INFO "io.modelcontextprotocol/clientInfo"
 #define MCP_META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
 
+#include <jv.h>
+
+/* The name under which a server's tool is offered to a model: prefix +
+ * name with every character outside [A-Za-z0-9_-] made "_"; longer than
+ * 64 bytes, its first 55 bytes, "_" and 8 hex digits of a hash of the
+ * whole, so that the name is stable and matches ^[A-Za-z0-9_-]{1,64}$.
+ * out holds at least 65 bytes. */
+void mcp_tool_name(const char *prefix, const char *name, char out[65]);
+
+/* The text a model reads for a tools/call result (borrowed): text blocks
+ * joined by newlines; structuredContent alone as compact JSON, checked
+ * against output_schema (borrowed; null for none); images, audio and
+ * blobs as "[TYPE, N bytes, not shown]"; resource links as
+ * "[resource URI]". Sets *is_error when the server said isError or the
+ * structured content breaks the schema. A malloc'd string. */
+char *mcp_result_text(jv result, jv output_schema, int *is_error);
+
 #endif

@@ -29,6 +29,7 @@
 #include "common.h"
 #include "json.h"
 #include "mcp.h"
+#include "mcphost.h"
 
 #define MAX_SERVERS 64
 #define MAX_CLIENTS 256
@@ -36,7 +37,6 @@
 #define MAX_PAGES 100
 #define MAX_RESTARTS 3
 #define PROBE_TIMEOUT 10.0
-#define CONNECT_WAIT 10.0
 
 /* The sandbox of "default": as tool-run's, without the tools directory. */
 #define DEFAULT_SANDBOX "bwrap --ro-bind / / --dev /dev --proc /proc " \
@@ -80,9 +80,7 @@ static const struct option longopts[] = {
 };
 
 /* What the options say, for this process and a holder it starts. */
-static const char *configs[33];
-static size_t nconfigs;
-static const char *tools_dir, *sandbox_opt;
+static struct mcp_host host;
 
 /* ---- The holder ---- */
 
@@ -260,13 +258,13 @@ load_configs(void)
 	const char *env = getenv("LLM_MCP_CONFIG");
 	size_t i;
 
-	if (nconfigs > 0) {
-		for (i = 0; i < nconfigs; i++)
-			add_config(configs[i]);
+	if (host.nconfigs > 0) {
+		for (i = 0; i < host.nconfigs; i++)
+			add_config(host.configs[i]);
 	} else if (env != NULL && *env != '\0') {
 		add_config(env);
 	} else {
-		const char *dir = tools_dir != NULL ? tools_dir :
+		const char *dir = host.dir != NULL ? host.dir :
 		    getenv("LLM_TOOLS_DIR");
 		char path[4096];
 		struct stat st;
@@ -1377,137 +1375,6 @@ hold(const char *dir, double idle)
 
 /* ---- The caller ---- */
 
-static pid_t own_holder = -1;
-static char own_dir[64];
-
-/* Start a holder for this process's lifetime in a new private directory;
- * set $LLM_MCP_SOCKET to its socket. */
-static void
-start_own_holder(const char *self)
-{
-	char *argv[4 + 2 * 33 + 4];
-	char sock[128];
-	size_t n = 0, i;
-	const char *tmp = "/tmp";
-
-	snprintf(own_dir, sizeof own_dir, "%s/tool-mcp.XXXXXX", tmp);
-	if (mkdtemp(own_dir) == NULL)
-		die(EXIT_TRANSIENT, "%s: %s", own_dir, strerror(errno));
-	argv[n++] = (char *)self;
-	argv[n++] = "-H";
-	argv[n++] = own_dir;
-	for (i = 0; i < nconfigs; i++) {
-		argv[n++] = "-M";
-		argv[n++] = (char *)configs[i];
-	}
-	if (tools_dir != NULL) {
-		argv[n++] = "-d";
-		argv[n++] = (char *)tools_dir;
-	}
-	if (sandbox_opt != NULL) {
-		argv[n++] = "-s";
-		argv[n++] = (char *)sandbox_opt;
-	}
-	argv[n] = NULL;
-	own_holder = fork();
-	if (own_holder < 0)
-		die(EXIT_TRANSIENT, "fork: %s", strerror(errno));
-	if (own_holder == 0) {
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	snprintf(sock, sizeof sock, "%s/mcp.sock", own_dir);
-	setenv("LLM_MCP_SOCKET", sock, 1);
-}
-
-static void
-stop_own_holder(void)
-{
-	char path[512];
-	int st;
-
-	if (own_holder <= 0)
-		return;
-	kill(own_holder, SIGTERM);
-	waitpid(own_holder, &st, 0);
-	own_holder = -1;
-	snprintf(path, sizeof path, "%s/mcp.sock", own_dir);
-	unlink(path);
-	/* The servers' logs go with the directory. */
-	{
-		DIR *d = opendir(own_dir);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			if (strncmp(e->d_name, "mcp-", 4) != 0)
-				continue;
-			snprintf(path, sizeof path, "%s/%s", own_dir, e->d_name);
-			unlink(path);
-		}
-		if (d != NULL)
-			closedir(d);
-	}
-	if (rmdir(own_dir) != 0)
-		warnx("%s: %s (server logs kept)", own_dir, strerror(errno));
-}
-
-/* Connect to $LLM_MCP_SOCKET, waiting a while for a holder starting. */
-static int
-connect_holder(void)
-{
-	const char *path = getenv("LLM_MCP_SOCKET");
-	struct sockaddr_un a = {0};
-	double end = now_seconds() + CONNECT_WAIT;
-	int fd;
-
-	a.sun_family = AF_UNIX;
-	if (path == NULL || strlen(path) >= sizeof a.sun_path)
-		die(EXIT_USAGE, "LLM_MCP_SOCKET: not a socket path");
-	strcpy(a.sun_path, path);
-	for (;;) {
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-			die(EXIT_TRANSIENT, "socket: %s", strerror(errno));
-		if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
-			return fd;
-		close(fd);
-		if ((errno != ENOENT && errno != ECONNREFUSED) ||
-		    now_seconds() > end || (own_holder > 0 &&
-		    waitpid(own_holder, NULL, WNOHANG) != 0))
-			die(EXIT_TRANSIENT, "%s: %s", path, strerror(errno));
-		usleep(5000);
-	}
-}
-
-/* Send req (consumed) to the holder and read its answer. */
-static jv
-ask_holder(jv req)
-{
-	int fd = connect_holder();
-	char *text = json_dump(req);
-	size_t len = strlen(text), off = 0;
-	struct buf b = {0};
-	ssize_t w;
-	jv answer;
-
-	text[len++] = '\n';
-	while (off < len) {
-		w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			die(EXIT_TRANSIENT, "MCP holder: %s", strerror(errno));
-		off += (size_t)w;
-	}
-	free(text);
-	if (read_fd_all(fd, &b, JSON_INPUT_MAX) != 0)
-		die(EXIT_TRANSIENT, "MCP holder: %s", strerror(errno));
-	close(fd);
-	answer = json_parse(b.data ? b.data : "", b.len);
-	buf_free(&b);
-	if (jv_get_kind(answer) != JV_KIND_OBJECT)
-		die(EXIT_TRANSIENT, "MCP holder: no answer");
-	return answer;
-}
-
 /* The tools of a listing (borrowed), each with "mcp": its server, its
  * name there and its annotations, for tool-run. */
 static jv
@@ -1542,8 +1409,8 @@ with_routes(jv answer)
 static void
 on_stop(int sig)
 {
-	if (own_holder > 0)
-		kill(own_holder, SIGTERM);
+	if (host.holder > 0)
+		kill(host.holder, SIGTERM);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -1553,6 +1420,7 @@ main(int argc, char *argv[])
 {
 	const char *hold_at = NULL;
 	double idle = 600;
+	char *self;
 	int c, list = 0, routes = 0, code = 0;
 	jv answer;
 
@@ -1576,15 +1444,16 @@ main(int argc, char *argv[])
 				    "seconds: %s", optarg);
 			break;
 		case 'M':
-			if (nconfigs == 32)
-				die(EXIT_USAGE, "-M: at most 32 files");
-			configs[nconfigs++] = optarg;
+			if (host.nconfigs == MCP_HOST_CONFIGS)
+				die(EXIT_USAGE, "-M: at most %d files",
+				    MCP_HOST_CONFIGS);
+			host.configs[host.nconfigs++] = optarg;
 			break;
 		case 'd':
-			tools_dir = optarg;
+			host.dir = optarg;
 			break;
 		case 's':
-			sandbox_opt = optarg;
+			host.sandbox = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1601,21 +1470,21 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (sandbox_opt == NULL)
-		sandbox_opt = getenv("LLM_TOOL_SANDBOX");
-	if (sandbox_opt != NULL && *sandbox_opt != '\0' &&
-	    strcmp(sandbox_opt, "none") != 0)
-		sandbox_words = split_words(strcmp(sandbox_opt, "default") == 0 ?
-		    DEFAULT_SANDBOX : sandbox_opt);
+	if (host.sandbox == NULL)
+		host.sandbox = getenv("LLM_TOOL_SANDBOX");
+	if (host.sandbox != NULL && *host.sandbox != '\0' &&
+	    strcmp(host.sandbox, "none") != 0)
+		sandbox_words = split_words(strcmp(host.sandbox, "default") ==
+		    0 ? DEFAULT_SANDBOX : host.sandbox);
 	if (hold_at != NULL)
 		hold(hold_at, idle);
+	self = mcp_host_program();
 
 	if (list) {
-		if (getenv("LLM_MCP_SOCKET") == NULL)
-			start_own_holder(argv[0]);
+		mcp_host_start(&host, self);
 		signal(SIGTERM, on_stop);
 		signal(SIGINT, on_stop);
-		answer = ask_holder(JV_OBJECT(jv_string("op"),
+		answer = mcp_host_ask(&host, JV_OBJECT(jv_string("op"),
 		    jv_string("list")));
 		{
 			jv w = json_get(answer, "warnings");
@@ -1643,11 +1512,10 @@ main(int argc, char *argv[])
 		buf_free(&in);
 		if (jv_get_kind(args) != JV_KIND_OBJECT)
 			die(EXIT_INPUT, "arguments: not a JSON object");
-		if (getenv("LLM_MCP_SOCKET") == NULL)
-			start_own_holder(argv[0]);
+		mcp_host_start(&host, self);
 		signal(SIGTERM, on_stop);
 		signal(SIGINT, on_stop);
-		answer = ask_holder(JV_OBJECT(jv_string("op"),
+		answer = mcp_host_ask(&host, JV_OBJECT(jv_string("op"),
 		    jv_string("call"), jv_string("name"), jv_string(name),
 		    jv_string("arguments"), args));
 		out = json_get(answer, "output");
@@ -1661,7 +1529,8 @@ main(int argc, char *argv[])
 		jv_free(out);
 	}
 	jv_free(answer);
-	stop_own_holder();
+	mcp_host_stop(&host);
+	free(self);
 	finish_stdout();
 	return code;
 }

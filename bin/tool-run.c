@@ -24,6 +24,7 @@
 #include "common.h"
 #include "jobs.h"
 #include "json.h"
+#include "mcphost.h"
 #include "schema.h"
 
 #define SCHEMA_TIMEOUT 5.0
@@ -40,8 +41,8 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-cnv] [-d DIR] [-t SECONDS] [-j JOBS] "
 	    "[-o BYTES] [-L LIMIT=VALUE]...\n"
 	    "                [-e NAME]... [-s SANDBOX] [-a NAMES] [-x NAMES] "
-	    "[-J JOURNAL] [-O FILE] [FILE]\n"
-	    "       %s [-d DIR] [-O FILE] -l\n", progname, progname);
+	    "[-J JOURNAL] [-M FILE]... [-O FILE] [FILE]\n"
+	    "       %s [-d DIR] [-M FILE]... [-O FILE] -l\n", progname, progname);
 	if (f == stdout)
 		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
 		    "their results as tool messages, in call order.\n"
@@ -61,6 +62,8 @@ usage(FILE *f)
 		    "  -J, --journal FILE      record each call as it starts and ends;\n"
 		    "                          calls already there are not run again\n"
 		    "  -v, --verbose           show each call and its result on stderr\n"
+		    "  -M, --mcp-config FILE   MCP servers whose tools are tools too (repeatable;\n"
+		    "                          default $LLM_MCP_CONFIG, else DIR/mcp.json)\n"
 		    "  -l, --list              write the tools array of DIR's tools\n"
 		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n", f);
 }
@@ -81,6 +84,7 @@ static const struct option longopts[] = {
 	{"journal", required_argument, NULL, 'J'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"list", no_argument, NULL, 'l'},
+	{"mcp-config", required_argument, NULL, 'M'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -94,6 +98,12 @@ struct gate {
 };
 
 static struct job_policy policy;
+
+/* The MCP servers of the run and their tools: {"tools", "routes"} from
+ * the holder, once asked; null before. */
+static struct mcp_host mcp;
+static jv mcp_answer;
+static char *mcp_program;
 
 static int
 is_dir(const char *path)
@@ -367,6 +377,78 @@ tool_schema(const char *dir, const char *name)
 	return doc;
 }
 
+/* The schemas of the tools called so far (name -> parameters). */
+static jv schema_cache;
+
+/* The function objects of the MCP servers' tools that no executable of
+ * dir shadows (each shadowed one said once). Asks the holder the first
+ * time; its parameters go to the schema cache. */
+static jv
+mcp_tools(const char *dir)
+{
+	jv tools, out = jv_array();
+	int i, n;
+
+	if (jv_get_kind(mcp_answer) == JV_KIND_NULL) {
+		if (!mcp_host_configured(&mcp))
+			return out;
+		mcp_answer = mcp_host_ask(&mcp, JV_OBJECT(jv_string("op"),
+		    jv_string("list")));
+		tools = json_get(mcp_answer, "warnings");
+		n = jv_get_kind(tools) == JV_KIND_ARRAY ?
+		    jv_array_length(jv_copy(tools)) : 0;
+		for (i = 0; i < n; i++) {
+			jv w = jv_array_get(jv_copy(tools), i);
+			warnx("%s", jv_string_value(w));
+			jv_free(w);
+		}
+		jv_free(tools);
+		tools = json_get(mcp_answer, "tools");
+		n = jv_get_kind(tools) == JV_KIND_ARRAY ?
+		    jv_array_length(jv_copy(tools)) : 0;
+		for (i = 0; i < n; i++) {
+			jv t = jv_array_get(jv_copy(tools), i);
+			jv fn = json_get(t, "function");
+			const char *name = json_get_str(fn, "name");
+			if (name != NULL && is_tool(dir, name))
+				warnx("MCP tool %s: the executable %s/%s of "
+				    "the same name is used instead", name, dir,
+				    name);
+			else if (name != NULL)
+				schema_cache = jv_object_set(schema_cache,
+				    jv_string(name), json_get(fn, "parameters"));
+			jv_free(fn);
+			jv_free(t);
+		}
+		jv_free(tools);
+	}
+	tools = json_get(mcp_answer, "tools");
+	n = jv_get_kind(tools) == JV_KIND_ARRAY ?
+	    jv_array_length(jv_copy(tools)) : 0;
+	for (i = 0; i < n; i++) {
+		jv t = jv_array_get(jv_copy(tools), i);
+		jv fn = json_get(t, "function");
+		const char *name = json_get_str(fn, "name");
+		if (name != NULL && !is_tool(dir, name))
+			out = jv_array_append(out, jv_copy(t));
+		jv_free(fn);
+		jv_free(t);
+	}
+	jv_free(tools);
+	return out;
+}
+
+/* The route of MCP tool name (server, tool, annotations), or
+ * jv_invalid() when no MCP server has it. */
+static jv
+mcp_route(const char *dir, const char *name)
+{
+	jv_free(mcp_tools(dir));
+	if (jv_get_kind(mcp_answer) != JV_KIND_OBJECT)
+		return jv_invalid();
+	return jv_object_get(json_get(mcp_answer, "routes"), jv_string(name));
+}
+
 /* --list: the tools array for every tool in dir. */
 static void
 list_tools(const char *dir)
@@ -390,6 +472,7 @@ list_tools(const char *dir)
 		    jv_string("function"), jv_string("function"), fn));
 	}
 	free_names(names);
+	tools = jv_array_concat(tools, mcp_tools(dir));
 	json_write_stdout(tools);
 }
 
@@ -477,8 +560,8 @@ gate_ask(struct gate *g, const struct job *job)
 	return jv_invalid();
 }
 
-/* The schemas of the tools called so far (name -> parameters). */
-static jv schema_cache;
+/* The schemas of the tools called so far (name -> parameters): see
+ * mcp_tools, where it is declared. */
 
 /* The violations of args (borrowed) against name's parameters schema:
  * a string for the model, or jv_invalid() when they conform or the tool
@@ -541,7 +624,7 @@ static jv
 check_call(struct job *job, jv call, const char *dir, jv *parsed_args)
 {
 	jv fn = json_get(call, "function"), args, parsed, name;
-	jv problem = jv_invalid();
+	jv problem = jv_invalid(), route = jv_invalid();
 	int has_nul;
 
 	*parsed_args = jv_null();
@@ -560,18 +643,32 @@ check_call(struct job *job, jv call, const char *dir, jv *parsed_args)
 	} else if (!valid_tool_name(job->name)) {
 		problem = jv_string_fmt("invalid tool name \"%.80s\": a name "
 		    "matches ^[A-Za-z0-9_-]{1,64}$", job->name);
-	} else if (!is_tool(dir, job->name)) {
+	} else if (!is_tool(dir, job->name) &&
+	    !jv_is_valid(route = mcp_route(dir, job->name))) {
 		char **names = tool_names(dir), **p;
+		jv more = mcp_tools(dir);
+		int i, n = jv_array_length(jv_copy(more));
 		problem = jv_string_fmt("unknown tool \"%s\"; available tools:",
 		    job->name);
 		for (p = names; p != NULL && *p != NULL; p++)
 			problem = jv_string_concat(problem,
 			    jv_string_fmt("%s %s", p == names ? "" : ",", *p));
-		if (names == NULL || *names == NULL)
+		for (i = 0; i < n; i++) {
+			jv t = jv_array_get(jv_copy(more), i);
+			jv fn = json_get(t, "function");
+			problem = jv_string_concat(problem, jv_string_fmt(
+			    "%s %s", (p != names || i > 0) ? "," : "",
+			    json_get_str(fn, "name")));
+			jv_free(fn);
+			jv_free(t);
+		}
+		if ((names == NULL || *names == NULL) && n == 0)
 			problem = jv_string_append_str(problem, " none");
+		jv_free(more);
 		free_names(names);
 	}
 	if (jv_is_valid(problem)) {
+		jv_free(route);
 		jv_free(args);
 		return problem;
 	}
@@ -599,7 +696,12 @@ check_call(struct job *job, jv call, const char *dir, jv *parsed_args)
 	job->input = xmalloc(job->input_len + 1);
 	memcpy((char *)job->input, jv_string_value(args), job->input_len + 1);
 	jv_free(args);
-	job->path = tool_path(dir, job->name);
+	if (jv_is_valid(route))
+		/* An MCP tool: tool-mcp calls it through the holder. */
+		job->path = xstrdup(mcp_program);
+	else
+		job->path = tool_path(dir, job->name);
+	jv_free(route);
 	return jv_invalid();
 }
 
@@ -745,7 +847,8 @@ static char **split_words(const char *cmd);
 static char **
 default_sandbox(const char *dir)
 {
-	static char cwd[4096];
+	static char cwd[4096], mcp_dir[4096];
+	const char *sock = getenv("LLM_MCP_SOCKET");
 	char **argv = split_words(DEFAULT_SANDBOX);
 	size_t n = 0, i;
 
@@ -753,9 +856,18 @@ default_sandbox(const char *dir)
 		strcpy(cwd, "/");
 	while (argv[n] != NULL)
 		n++;
-	argv = xrealloc(argv, (n + 10) * sizeof *argv);
+	argv = xrealloc(argv, (n + 13) * sizeof *argv);
 	n--;    /* before the final "--" */
 	i = n;
+	if (sock != NULL && strlen(sock) < sizeof mcp_dir &&
+	    strrchr(sock, '/') != NULL && strrchr(sock, '/') != sock) {
+		/* The socket of the MCP servers' holder, for tool-mcp. */
+		strcpy(mcp_dir, sock);
+		*strrchr(mcp_dir, '/') = '\0';
+		argv[i++] = "--ro-bind";
+		argv[i++] = mcp_dir;
+		argv[i++] = mcp_dir;
+	}
 	argv[i++] = "--ro-bind";
 	argv[i++] = cwd;
 	argv[i++] = cwd;
@@ -808,7 +920,7 @@ main(int argc, char *argv[])
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	jobs_default_policy(&policy);
-	while ((c = getopt_long(argc, argv, "d:t:j:o:L:e:s:ca:x:nJ:vlhVO:", longopts,
+	while ((c = getopt_long(argc, argv, "d:t:j:o:L:e:s:ca:x:nJ:vlM:hVO:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -872,6 +984,12 @@ main(int argc, char *argv[])
 		case 'l':
 			list = 1;
 			break;
+		case 'M':
+			if (mcp.nconfigs == MCP_HOST_CONFIGS)
+				die(EXIT_USAGE, "-M: at most %d files",
+				    MCP_HOST_CONFIGS);
+			mcp.configs[mcp.nconfigs++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -887,11 +1005,22 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	pass_env[npass] = NULL;
-	policy.pass_env = pass_env;
 	if (output != NULL)
 		output_to(output);
 	dir = find_tools_dir(dir);
+	mcp_answer = jv_null();
+	mcp.dir = dir;
+	mcp.sandbox = sandbox;
+	if (mcp_host_configured(&mcp)) {
+		/* One holder keeps the servers for every call of the run;
+		 * the calls reach it through the socket. */
+		mcp_program = mcp_host_program();
+		mcp_host_start(&mcp, mcp_program);
+		jobs_spare(mcp.holder);
+		pass_env[npass++] = "LLM_MCP_SOCKET";
+	}
+	pass_env[npass] = NULL;
+	policy.pass_env = pass_env;
 	if (sandbox != NULL && strcmp(sandbox, "none") != 0 && *sandbox != '\0') {
 		/* The wrapper may start elsewhere: name the tools by full path. */
 		if ((abs_dir = realpath(dir, NULL)) != NULL)
@@ -903,6 +1032,9 @@ main(int argc, char *argv[])
 	schema_cache = jv_object();
 	if (list) {
 		list_tools(dir);
+		mcp_host_stop(&mcp);
+		jv_free(mcp_answer);
+		free(mcp_program);
 		finish_stdout();
 		return 0;
 	}
@@ -992,6 +1124,9 @@ main(int argc, char *argv[])
 	if (journal.fd >= 0)
 		close(journal.fd);
 	free(abs_dir);
+	mcp_host_stop(&mcp);
+	jv_free(mcp_answer);
+	free(mcp_program);
 	finish_stdout();
 	return 0;
 }

@@ -24,6 +24,7 @@ extern char **environ;
 
 static int sigchld_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
+static pid_t spared;
 
 static void
 on_sigchld(int sig)
@@ -64,6 +65,12 @@ jobs_init(void)
 	/* Orphans of a tool (a daemon it started) become our children, so
 	 * that none outlives the run. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+void
+jobs_spare(pid_t pid)
+{
+	spared = pid;
 }
 
 void
@@ -427,6 +434,8 @@ kill_listed_children(void)
 	if ((f = fopen(path, "re")) == NULL)
 		return -1;
 	while (fscanf(f, "%ld", &pid) == 1) {
+		if ((pid_t)pid == spared)
+			continue;
 		kill((pid_t)pid, SIGKILL);
 		found = 1;
 	}
@@ -470,7 +479,7 @@ kill_leftovers(void)
 			if (fgets(line, sizeof line, f) != NULL &&
 			    (paren = strrchr(line, ')')) != NULL &&
 			    sscanf(paren + 1, " %*c %ld", &ppid) == 1 &&
-			    ppid == (long)self) {
+			    ppid == (long)self && atol(e->d_name) != (long)spared) {
 				kill((pid_t)atol(e->d_name), SIGKILL);
 				found = 1;
 			}

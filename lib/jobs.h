@@ -69,6 +69,10 @@ void jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p);
 /* Free what jobs_run kept for a job. */
 void job_free(struct job *job);
 
+/* pid is a child of ours that is no tool (the holder of MCP servers):
+ * the clean-up of the tools' leftovers leaves it be. */
+void jobs_spare(pid_t pid);
+
 /* Call once before jobs_run: reaping and adopting orphans. */
 void jobs_init(void);
 

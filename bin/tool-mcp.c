@@ -269,11 +269,11 @@ load_configs(void)
 		char path[4096];
 		struct stat st;
 
-		if (dir != NULL && *dir != '\0') {
-			snprintf(path, sizeof path, "%s/mcp.json", dir);
-			if (stat(path, &st) == 0)
-				add_config(path);
-		}
+		if (dir == NULL || *dir == '\0')
+			dir = "tools.d";
+		snprintf(path, sizeof path, "%s/mcp.json", dir);
+		if (stat(path, &st) == 0)
+			add_config(path);
 	}
 }
 

@@ -78,6 +78,13 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/run
 
+# The MCP tests against the pinned reference software of tests/mcp
+# (installed with npm), offline: in a network namespace with only lo.
+check-mcp: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/mcp/install >/dev/null
+	@unshare -rn sh -c 'ip link set lo up && exec bats tests/mcp/*.bats'
+
 # The suite against ASan/UBSan builds, and under valgrind: any report fails.
 check-asan: deps
 	@sh tests/check-memory asan
@@ -119,5 +126,5 @@ clean:
 	rm -f $(PROGS) $(TOOLS_C) lib/*.o lib/libllm.a
 	rm -rf build
 
-.PHONY: all deps check check-asan check-valgrind fuzz bench demo install \
+.PHONY: all deps check check-mcp check-asan check-valgrind fuzz bench demo install \
 	uninstall clean

@@ -1043,7 +1043,10 @@ on_message(struct server *s, jv msg)
 			    "this client")));
 		send_msg(s, resp);
 	} else if (method != NULL) {
-		if (strcmp(method, "notifications/tools/list_changed") == 0)
+		/* Before tools/list is sent, the list to come is new
+		 * anyway (server-everything says so before initialize). */
+		if (strcmp(method, "notifications/tools/list_changed") == 0 &&
+		    (s->state == S_LIST || s->state == S_READY))
 			s->stale = 1;
 	} else {
 		struct pending *p = find_pending(id);

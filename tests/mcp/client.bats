@@ -280,3 +280,20 @@ our_servers() {
 	jq -e '.[0].content | fromjson | .error | test("MCP server ev: the call timed out after 1 s and was cancelled")' <<<"$output"
 	grep -q '"notifications/cancelled"' wire.ev
 }
+
+@test "eras: a modern server is reached by server/discover and _meta, a legacy one by initialize" {
+	printf '{"mcpServers":{"mo":{"command":"sh","args":["-c","tee -a %s/wire.mo | exec %s %s/modern-server.mjs"],"env":{"MCP_NODE_MODULES":"%s"}},"ev":%s}}' \
+		"$TMP" "$NODE" "$BATS_TEST_DIRNAME" "$NM" "$(server ev "\"$EVERYTHING\",\"stdio\"")" >mcp.json
+	calls mo_add '{"a":5,"b":4}' ev_get-sum '{"a":5,"b":4}' >calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json calls.json
+	assert_success
+	run jq -c '[.[].content]' <<<"$output"
+	assert_output '["9","The sum of 5 and 4 is 9."]'
+	run jq -r '.method' wire.mo
+	assert_output "$(printf 'server/discover\ntools/list\ntools/call')"
+	jq -se 'all(.[]; .params._meta["io.modelcontextprotocol/protocolVersion"] == "2026-07-28")' wire.mo
+	# It says its tools changed once it is initialized: listed again.
+	run jq -r '.method' wire.ev
+	assert_output "$(printf 'server/discover\ninitialize\nnotifications/initialized\ntools/list\ntools/list\ntools/call')"
+	jq -se '.[1].params.protocolVersion == "2025-11-25"' wire.ev
+}

@@ -30,6 +30,7 @@
 #include "json.h"
 #include "mcp.h"
 #include "mcphost.h"
+#include "term.h"
 
 #define MAX_SERVERS 64
 #define MAX_CLIENTS 256
@@ -48,9 +49,10 @@ extern char **environ;
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-M FILE]... [-d DIR] [-s SANDBOX]\n"
-	    "       %s -l [-R] [-M FILE]... [-d DIR] [-s SANDBOX]\n"
-	    "       %s -H DIR [-I SECONDS] [-M FILE]... [-d DIR] [-s SANDBOX]\n",
+	fprintf(f, "usage: %s [-v] [-M FILE]... [-d DIR] [-s SANDBOX]\n"
+	    "       %s -l [-Rv] [-M FILE]... [-d DIR] [-s SANDBOX]\n"
+	    "       %s -H DIR [-v] [-I SECONDS] [-M FILE]... [-d DIR] "
+	    "[-s SANDBOX]\n",
 	    progname, progname, progname);
 	if (f == stdout)
 		fputs("Call a tool of an MCP server: arguments on stdin, the name in\n"
@@ -63,7 +65,8 @@ usage(FILE *f)
 		    "                          else DIR/mcp.json)\n"
 		    "  -d, --dir DIR           the tools directory holding mcp.json\n"
 		    "  -s, --sandbox CMD       start each stdio server under CMD ('default',\n"
-		    "                          'none'); a server's \"sandbox\" overrides it\n", f);
+		    "                          'none'); a server's \"sandbox\" overrides it\n"
+		    "  -v, --verbose           show the servers' progress notifications\n", f);
 }
 
 static const struct option longopts[] = {
@@ -74,6 +77,7 @@ static const struct option longopts[] = {
 	{"config", required_argument, NULL, 'M'},
 	{"dir", required_argument, NULL, 'd'},
 	{"sandbox", required_argument, NULL, 's'},
+	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -126,6 +130,7 @@ static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_sig;
 static char *hold_dir, *log_dir;
 static char **sandbox_words;
+static int verbose;
 
 static void
 on_signal(int sig)
@@ -1022,6 +1027,42 @@ on_response(struct server *s, struct pending *p, jv msg)
 	jv_free(error);
 }
 
+/* With -v: a progress notification (borrowed) of a call on stderr. */
+static void
+show_progress(struct server *s, jv msg)
+{
+	jv params = json_get(msg, "params");
+	jv token = json_get(params, "progressToken");
+	jv progress = json_get(params, "progress");
+	jv total = json_get(params, "total");
+	const char *m = json_get_str(params, "message");
+	struct pending *p = find_pending(token);
+
+	if (verbose && p != NULL && p->s == s && p->kind == P_CALL &&
+	    jv_get_kind(progress) == JV_KIND_NUMBER) {
+		const char *tool = json_get_str(p->c->req, "name");
+		struct buf b = {0};
+		char *text;
+
+		if (m != NULL)
+			term_escape(&b, m, strlen(m), 0);
+		buf_append(&b, "", 1);
+		text = b.data;
+		if (jv_get_kind(total) == JV_KIND_NUMBER)
+			warnx("%s: progress %g/%g %s", tool,
+			    jv_number_value(progress), jv_number_value(total),
+			    text);
+		else
+			warnx("%s: progress %g %s", tool,
+			    jv_number_value(progress), text);
+		free(text);
+	}
+	jv_free(params);
+	jv_free(token);
+	jv_free(progress);
+	jv_free(total);
+}
+
 /* One message from s. */
 static void
 on_message(struct server *s, jv msg)
@@ -1042,6 +1083,9 @@ on_message(struct server *s, jv msg)
 			    jv_string("message"), jv_string("not supported by "
 			    "this client")));
 		send_msg(s, resp);
+	} else if (method != NULL && strcmp(method,
+	    "notifications/progress") == 0) {
+		show_progress(s, msg);
 	} else if (method != NULL) {
 		/* Before tools/list is sent, the list to come is new
 		 * anyway (server-everything says so before initialize). */
@@ -1429,7 +1473,7 @@ main(int argc, char *argv[])
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "lRH:I:M:d:s:hV", longopts,
+	while ((c = getopt_long(argc, argv, "lRH:I:M:d:s:vhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -1457,6 +1501,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			host.sandbox = optarg;
+			break;
+		case 'v':
+			verbose = host.verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);

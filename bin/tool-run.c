@@ -1011,6 +1011,7 @@ main(int argc, char *argv[])
 	mcp_answer = jv_null();
 	mcp.dir = dir;
 	mcp.sandbox = sandbox;
+	mcp.verbose = journal.verbose;
 	if (mcp_host_configured(&mcp)) {
 		/* One holder keeps the servers for every call of the run;
 		 * the calls reach it through the socket. */

@@ -80,6 +80,8 @@ mcp_host_start(struct mcp_host *h, const char *program)
 		argv[n++] = "-s";
 		argv[n++] = h->sandbox;
 	}
+	if (h->verbose)
+		argv[n++] = "-v";
 	argv[n] = NULL;
 	h->holder = fork();
 	if (h->holder < 0)

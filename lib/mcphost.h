@@ -18,6 +18,7 @@ struct mcp_host {
 	size_t nconfigs;
 	const char *dir;           /* the tools directory, or NULL */
 	const char *sandbox;       /* -s for the servers, or NULL */
+	int verbose;               /* -v: progress shown on stderr */
 	pid_t holder;              /* the holder started here, or 0 */
 	char holder_dir[256];
 };

@@ -297,3 +297,67 @@ our_servers() {
 	assert_output "$(printf 'server/discover\ninitialize\nnotifications/initialized\ntools/list\ntools/list\ntools/call')"
 	jq -se '.[1].params.protocolVersion == "2025-11-25"' wire.ev
 }
+
+# fake CONFIG-ENTRY-EXTRA: mcp.json with tests/mcp/fake-server.py as "fk".
+fake() {
+	printf '{"mcpServers":{"fk":{"command":"sh","args":["-c","echo start >>%s/starts.fk; exec python3 %s/fake-server.py %s/wire.fk"],"env":{"MCPTEST":"%s"}%s}}}' \
+		"$TMP" "$BATS_TEST_DIRNAME" "$TMP" "$TMP" "${1:-}" >mcp.json
+}
+
+@test "tools/list is followed page by page, an empty cursor included" {
+	fake
+	run --separate-stderr tool-run -d tools -M mcp.json --list
+	assert_success
+	run jq -c '[.[].function.name]' <<<"$output"
+	assert_output '["fk_one","fk_two","fk_grow","fk_progress","fk_die","fk_count"]'
+	run jq -c 'select(.method == "tools/list") | .params.cursor' wire.fk
+	assert_output "$(printf 'null\n""')"
+}
+
+@test "a tools/list_changed within a run is honoured" {
+	fake
+	mkdir hold
+	tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	HOLDER=$!
+	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
+	run tool-run -d tools --list
+	jq -e 'all(.[]; .function.name != "fk_three")' <<<"$output"
+	calls fk_grow '{}' >calls.json
+	run tool-run -d tools calls.json
+	run --separate-stderr tool-run -d tools --list
+	jq -e 'any(.[]; .function.name == "fk_three")' <<<"$output"
+	calls fk_three '{}' >calls.json
+	run --separate-stderr tool-run -d tools calls.json
+	run jq -r '.[0].content' <<<"$output"
+	assert_output "three 2"
+}
+
+@test "a dead server gets the call an error and is started again for the next" {
+	fake
+	mkdir hold
+	tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	HOLDER=$!
+	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
+	calls fk_die '{}' >calls.json
+	run --separate-stderr tool-run -d tools calls.json
+	assert_success
+	jq -e '.[0].content | fromjson | .error | test("MCP server fk exited")' <<<"$output"
+	calls fk_count '{}' >calls.json
+	run --separate-stderr tool-run -d tools calls.json
+	run jq -r '.[0].content' <<<"$output"
+	assert_output "count 1"
+	run cat starts.fk
+	assert_output "$(printf 'start\nstart')"
+	grep -q "MCP server fk exited; it will be restarted" holder.err
+}
+
+@test "progress notifications are shown with -v" {
+	fake
+	calls fk_progress '{}' >calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json -v calls.json
+	assert_success
+	[[ $stderr == *"tool-mcp: fk_progress: progress 1/2 step 1"* ]]
+	[[ $stderr == *"tool-mcp: fk_progress: progress 2/2 step 2"* ]]
+	run --separate-stderr tool-run -d tools -M mcp.json calls.json
+	[[ $stderr != *progress* ]]
+}

@@ -129,7 +129,6 @@ static long next_id = 1;
 static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_sig;
 static char *hold_dir, *log_dir;
-static char **sandbox_words;
 static int verbose;
 
 static void
@@ -296,7 +295,7 @@ disabled(const struct server *s)
 static char **
 split_words(const char *cmd)
 {
-	char *copy = xstrdup(cmd), *w, *save = NULL;
+	char *copy = xstrdup(cmd + strspn(cmd, " \t")), *w, *save = NULL;
 	char **argv = xmalloc((strlen(cmd) / 2 + 2) * sizeof *argv);
 	size_t n = 0;
 
@@ -353,19 +352,48 @@ server_environment(const struct server *s)
 	return out;
 }
 
-/* The argv of a server: its sandbox, "command", "args" expanded. */
+/* The wrapper argv of sandbox cmd for a server starting in cwd (NULL:
+ * ours): "default" is tool-run's profile with cwd visible, read-only. */
 static char **
-server_argv(const struct server *s)
+sandbox_argv(const char *cmd, const char *cwd)
+{
+	static char here[4096];
+	char **argv;
+	size_t n = 0;
+
+	if (strcmp(cmd, "default") != 0)
+		return split_words(cmd);
+	if (cwd == NULL)
+		cwd = getcwd(here, sizeof here) != NULL ? here : "/";
+	argv = split_words(DEFAULT_SANDBOX);
+	while (argv[n] != NULL)
+		n++;
+	argv = xrealloc(argv, (n + 8) * sizeof *argv);
+	n--;    /* before the final "--" */
+	argv[n++] = "--ro-bind";
+	argv[n++] = (char *)cwd;
+	argv[n++] = (char *)cwd;
+	argv[n++] = "--chdir";
+	argv[n++] = (char *)cwd;
+	argv[n++] = "--";
+	argv[n] = NULL;
+	return argv;
+}
+
+/* The argv of a server: its sandbox, "command", "args" expanded; what
+ * comes before the command in *nwrap. Freed by free_server_argv. */
+static char **
+server_argv(const struct server *s, size_t *nwrap)
 {
 	jv args = json_get(s->conf, "args");
 	const char *sb = json_get_str(s->conf, "sandbox");
-	char **wrap = sandbox_words, **argv;
+	char **wrap = NULL, **argv;
 	size_t n = 0, i, nargs = 0;
 
-	if (sb != NULL)
-		wrap = strcmp(sb, "none") == 0 || *sb == '\0' ? NULL :
-		    split_words(strcmp(sb, "default") == 0 ? DEFAULT_SANDBOX :
-		    sb);
+	if (sb == NULL)
+		sb = host.sandbox;
+	if (sb != NULL && *sb != '\0' && strcmp(sb, "none") != 0)
+		wrap = sandbox_argv(sb, json_get_str(s->conf, "cwd"));
 	while (wrap != NULL && wrap[n] != NULL)
 		n++;
 	if (jv_get_kind(args) == JV_KIND_ARRAY)
@@ -373,6 +401,8 @@ server_argv(const struct server *s)
 	argv = xmalloc((n + nargs + 2) * sizeof *argv);
 	for (i = 0; i < n; i++)
 		argv[i] = wrap[i];
+	free(wrap);
+	*nwrap = n;
 	argv[n++] = xstrdup(json_get_str(s->conf, "command"));
 	for (i = 0; i < nargs; i++) {
 		jv a = jv_array_get(jv_copy(args), (int)i);
@@ -385,6 +415,18 @@ server_argv(const struct server *s)
 	argv[n] = NULL;
 	jv_free(args);
 	return argv;
+}
+
+static void
+free_server_argv(char **argv, size_t nwrap)
+{
+	size_t i;
+
+	if (nwrap > 0)
+		free(argv[0]);      /* split_words' copy holds every word */
+	for (i = nwrap; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
 }
 
 /* Send a JSON-RPC message (consumed) to s. */
@@ -565,14 +607,14 @@ server_lost(struct server *s, const char *why)
 	s->state = S_FAILED;
 	free(s->error);
 	s->error = xstrdup(why);
-	warnx("MCP server %s %s", s->key, why);
 }
 
 static void
 start_server(struct server *s)
 {
 	int in[2], out[2], logfd;
-	char **argv = server_argv(s), **env = server_environment(s);
+	size_t nwrap;
+	char **argv = server_argv(s, &nwrap), **env = server_environment(s);
 	char logpath[4096];
 	const char *cwd = json_get_str(s->conf, "cwd");
 	size_t i;
@@ -625,7 +667,7 @@ start_server(struct server *s)
 	for (i = 0; env[i] != NULL; i++)
 		free(env[i]);
 	free(env);
-	free(argv);
+	free_server_argv(argv, nwrap);
 	if (logfd >= 0)
 		close(logfd);
 	close(in[0]);
@@ -1522,10 +1564,6 @@ main(int argc, char *argv[])
 	}
 	if (host.sandbox == NULL)
 		host.sandbox = getenv("LLM_TOOL_SANDBOX");
-	if (host.sandbox != NULL && *host.sandbox != '\0' &&
-	    strcmp(host.sandbox, "none") != 0)
-		sandbox_words = split_words(strcmp(host.sandbox, "default") ==
-		    0 ? DEFAULT_SANDBOX : host.sandbox);
 	if (hold_at != NULL)
 		hold(hold_at, idle);
 	self = mcp_host_program();

@@ -26,6 +26,7 @@
 #include "json.h"
 #include "mcphost.h"
 #include "schema.h"
+#include "term.h"
 
 #define SCHEMA_TIMEOUT 5.0
 
@@ -509,17 +510,65 @@ printable_arguments(const char *args)
 	return out;
 }
 
+/* For the prompt of an MCP tool: " (MCP server:tool; annotations say
+ * ..., unverified)", or "" for an executable. malloc'd. */
+static char *
+mcp_note(const struct job *job)
+{
+	static const char *hints[][2] = {{"readOnlyHint", "read-only"},
+	    {"destructiveHint", "destructive"}, {"idempotentHint",
+	    "idempotent"}, {"openWorldHint", "open world"}};
+	jv route, ann, note;
+	char *out;
+	size_t i;
+	int said = 0;
+
+	if (mcp_program == NULL || strcmp(job->path, mcp_program) != 0 ||
+	    jv_get_kind(mcp_answer) != JV_KIND_OBJECT)
+		return xstrdup("");
+	route = jv_object_get(json_get(mcp_answer, "routes"),
+	    jv_string(job->name));
+	ann = json_get(route, "annotations");
+	note = jv_string_fmt(" (MCP %s:%s", json_get_str(route, "server"),
+	    json_get_str(route, "tool"));
+	for (i = 0; i < sizeof hints / sizeof *hints; i++) {
+		jv v = json_get(ann, hints[i][0]);
+		if (jv_get_kind(v) == JV_KIND_TRUE) {
+			note = jv_string_append_str(note, said++ ? ", " :
+			    "; annotations say ");
+			note = jv_string_append_str(note, hints[i][1]);
+		}
+		jv_free(v);
+	}
+	note = jv_string_append_str(note, said ? ", unverified)" : ")");
+	{
+		/* The tool's name is the server's: no escapes through. */
+		struct buf b = {0};
+		term_escape(&b, jv_string_value(note),
+		    (size_t)jv_string_length_bytes(jv_copy(note)), 0);
+		buf_append(&b, "", 1);
+		out = b.data;
+	}
+	jv_free(note);
+	jv_free(ann);
+	jv_free(route);
+	return out;
+}
+
 /* Ask on the terminal whether to run a call. No terminal: no. */
 static int
 ask(struct gate *g, const struct job *job)
 {
-	char line[64], *shown;
+	char line[64], *shown, *note;
 
 	if (g->tty == NULL)
 		return 0;
 	shown = printable_arguments(job->input);
-	fprintf(g->tty, "tool-run: run %s %s? [y/N] ", job->name, shown);
+	note = mcp_note(job);
+	fprintf(g->tty, "tool-run: run %s %s%s? [y/N] ", job->name, shown,
+	    note);
 	fflush(g->tty);
+	free(note);
 	free(shown);
 	if (fgets(line, sizeof line, g->tty) == NULL)
 		return 0;

@@ -361,3 +361,39 @@ fake() {
 	run --separate-stderr tool-run -d tools -M mcp.json calls.json
 	[[ $stderr != *progress* ]]
 }
+
+@test "--confirm says a tool is an MCP tool and shows its annotations as unverified; -a/-x apply" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	config
+	calls fs_write_file "{\"path\":\"$TMP/root/new.txt\",\"content\":\"x\"}" ev_get-sum '{"a":1,"b":2}' >calls.json
+	printf 'n\ny\n' >answers
+	run script -qec "tool-run -d tools -M mcp.json --confirm calls.json >results.json" /dev/null <answers
+	[[ $output == *'run fs_write_file {"path":"'"$TMP"'/root/new.txt","content":"x"} (MCP fs:write_file; annotations say destructive, idempotent, unverified)? [y/N]'* ]]
+	[[ $output == *'run ev_get-sum {"a":1,"b":2} (MCP ev:get-sum; annotations say read-only, idempotent, unverified)? [y/N]'* ]]
+	run jq -r '.[].content' results.json
+	assert_line --index 0 '{"error":"declined by the user: the call to fs_write_file was not run"}'
+	assert_line --index 1 "The sum of 1 and 2 is 3."
+	[ ! -e root/new.txt ]
+	run --separate-stderr tool-run -d tools -M mcp.json -x fs_write_file calls.json
+	jq -e '.[0].content | fromjson | .error == "declined by the user: fs_write_file is a denied tool"' <<<"$output"
+	run --separate-stderr tool-run -d tools -M mcp.json -a ev_get-sum calls.json
+	jq -e '.[0].content | fromjson | .error == "declined by the user: fs_write_file is not an allowed tool"' <<<"$output"
+	[ ! -e root/new.txt ]
+	run grep -c '"write_file"' wire.fs
+	assert_output 0
+}
+
+@test "--sandbox default wraps the server: filesystem's write_file cannot write" {
+	command -v bwrap >/dev/null || skip "bwrap is not installed"
+	bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true 2>/dev/null || skip "bwrap cannot run here"
+	printf '{"mcpServers":{"fs":{"command":"%s","args":["%s","%s/root"]}}}' "$NODE" "$FILESYSTEM" "$TMP" >mcp.json
+	calls fs_write_file "{\"path\":\"$TMP/root/new.txt\",\"content\":\"x\"}" >calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json -s default calls.json
+	assert_success
+	jq -e '.[0].content | fromjson | .error | test("tool fs_write_file failed with exit status 1: .*(read-only|EROFS)")' <<<"$output"
+	[ ! -e root/new.txt ]
+	run --separate-stderr tool-run -d tools -M mcp.json calls.json
+	run jq -r '.[0].content' <<<"$output"
+	assert_output --partial "Successfully wrote"
+	[ -e root/new.txt ]
+}

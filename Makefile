@@ -34,6 +34,7 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
               tools.d/sample-data/products.json \
               tools.d/sample-data/orders.json
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
+       man/man1/tool-mcp.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
        man/man1/llm-guard-json.1

@@ -21,10 +21,12 @@ PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append bin/tool-m
 SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
 LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
          lib/sse.o lib/jsonscan.o lib/term.o lib/pattern.o \
-         lib/textcalls.o lib/mcp.o lib/mcphost.o
+         lib/textcalls.o lib/mcp.o lib/mcphost.o \
+         lib/mcphttp.o
 LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h \
          lib/sse.h lib/jsonscan.h lib/term.h lib/pattern.h \
-         lib/textcalls.h lib/mcp.h lib/mcphost.h
+         lib/textcalls.h lib/mcp.h lib/mcphost.h \
+         lib/mcphttp.h
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \
            tools.d/get_order_status tools.d/get_time
@@ -49,6 +51,10 @@ lib/%.o: lib/%.c $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 bin/llm-request: bin/llm-request.c lib/libllm.a $(LIBHDR)
+	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< lib/libllm.a $(CURL_LIBS) $(JQ_LIBS) $(LDLIBS)
+
+bin/tool-mcp: bin/tool-mcp.c lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< lib/libllm.a $(CURL_LIBS) $(JQ_LIBS) $(LDLIBS)
 

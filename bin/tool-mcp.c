@@ -11,6 +11,7 @@
  * holder of its own for its lifetime.
  */
 #include <dirent.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,6 +31,7 @@
 #include "json.h"
 #include "mcp.h"
 #include "mcphost.h"
+#include "mcphttp.h"
 #include "term.h"
 
 #define MAX_SERVERS 64
@@ -38,6 +40,7 @@
 #define MAX_PAGES 100
 #define MAX_RESTARTS 3
 #define PROBE_TIMEOUT 10.0
+#define HTTP_FDS 256
 
 /* The sandbox of "default": as tool-run's, without the tools directory. */
 #define DEFAULT_SANDBOX "bwrap --ro-bind / / --dev /dev --proc /proc " \
@@ -99,6 +102,7 @@ struct server {
 	char *error;              /* why it failed, once S_FAILED */
 	pid_t pid;
 	int in, out;
+	struct mcp_http *http;    /* a Streamable HTTP server, once started */
 	struct buf rbuf;
 	double deadline;          /* of the start-up */
 	jv tools, listing;        /* tools as listed; pages so far */
@@ -241,12 +245,18 @@ add_config(const char *path)
 		s->listing = jv_null();
 		s->timeout = conf_ms(conf, "timeout", 0);
 		s->startup = conf_ms(conf, "startupTimeout", 60);
-		if (json_get_str(conf, "command") == NULL) {
+		{
 			const char *type = json_get_str(conf, "type");
-			s->state = S_FAILED;
-			s->error = xstrdup(type != NULL && strcmp(type,
-			    "stdio") != 0 ? "only stdio servers (\"command\") "
-			    "are supported by this build" : "no \"command\"");
+			const char *why = NULL;
+			if (type != NULL && strcmp(type, "sse") == 0)
+				why = "the deprecated HTTP+SSE transport is not "
+				    "supported; give its Streamable HTTP URL";
+			else if (json_get_str(conf, "url") == NULL &&
+			    json_get_str(conf, "command") == NULL)
+				why = "neither \"command\" nor \"url\"";
+			free(s->error);
+			s->error = why != NULL ? xstrdup(why) : NULL;
+			s->state = why != NULL ? S_FAILED : S_OFF;
 		}
 		jv_free(key);
 	}
@@ -433,10 +443,16 @@ free_server_argv(char **argv, size_t nwrap)
 static void
 send_msg(struct server *s, jv msg)
 {
-	char *text = json_dump(msg);
-	size_t len = strlen(text), off = 0;
+	char *text;
+	size_t len, off = 0;
 	ssize_t w;
 
+	if (s->http != NULL) {
+		mcp_http_send(s->http, msg);
+		return;
+	}
+	text = json_dump(msg);
+	len = strlen(text);
 	text[len++] = '\n';
 	while (s->in >= 0 && off < len) {
 		w = write(s->in, text + off, len - off);
@@ -562,6 +578,9 @@ stop_server(struct server *s, double grace)
 	double end;
 	int st;
 
+	if (s->http != NULL)
+		mcp_http_close(s->http);
+	s->http = NULL;
 	if (s->in >= 0)
 		close(s->in);
 	s->in = -1;
@@ -609,8 +628,110 @@ server_lost(struct server *s, const char *why)
 	s->error = xstrdup(why);
 }
 
+/* A modern server answers server/discover; a legacy one refuses it, and
+ * then gets initialize. */
 static void
-start_server(struct server *s)
+send_discover(struct server *s)
+{
+	request(s, P_DISCOVER, NULL, "server/discover", JV_OBJECT(
+	    jv_string("_meta"), JV_OBJECT(jv_string(MCP_META_VERSION),
+	    jv_string(MCP_MODERN_VERSION), jv_string(MCP_META_CLIENT_CAPS),
+	    jv_object(), jv_string(MCP_META_CLIENT_INFO), JV_OBJECT(
+	    jv_string("name"), jv_string("tool-mcp"), jv_string("version"),
+	    jv_string(LLM_TOOLS_VERSION)))));
+}
+
+static void
+send_initialize(struct server *s)
+{
+	s->state = S_INIT;
+	s->modern = 0;
+	request(s, P_INIT, NULL, "initialize", JV_OBJECT(
+	    jv_string("protocolVersion"), jv_string(MCP_LEGACY_VERSION),
+	    jv_string("capabilities"), jv_object(),
+	    jv_string("clientInfo"), JV_OBJECT(jv_string("name"),
+	    jv_string("tool-mcp"), jv_string("version"),
+	    jv_string(LLM_TOOLS_VERSION))));
+}
+
+static struct pending *find_pending(jv id);
+
+/* A message from an HTTP server. */
+static void on_message(struct server *s, jv msg);
+
+static void
+http_message(void *ctx, jv msg)
+{
+	on_message(ctx, msg);
+}
+
+/* A request to an HTTP server that got no answer. */
+static void
+http_failure(void *ctx, jv id, long status, const char *why)
+{
+	struct server *s = ctx;
+	struct pending *p = find_pending(id);
+	struct pending done;
+
+	if (p == NULL || p->s != s)
+		return;
+	done = *p;
+	memset(p, 0, sizeof *p);
+	if (done.kind == P_CALL) {
+		if (done.c != NULL && done.c->fd >= 0 && done.c->state == 3)
+			reply_error(done.c, status >= 400 && status < 500 ?
+			    EXIT_API : EXIT_TRANSIENT, jv_string_fmt("MCP "
+			    "server %s: %s", s->key, why));
+	} else if (done.kind == P_DISCOVER && status >= 400 && status != 401) {
+		/* A legacy server refuses what it does not know. */
+		send_initialize(s);
+	} else {
+		server_lost(s, why);
+	}
+}
+
+/* Connect to an HTTP server: the same probe as on stdio. */
+static void
+start_http(struct server *s)
+{
+	jv headers = json_get(s->conf, "headers"), expanded = jv_object();
+	jv url = expand(json_get_str(s->conf, "url"));
+	const char *why;
+	int it;
+
+	if (jv_get_kind(headers) == JV_KIND_OBJECT)
+		for (it = jv_object_iter(headers); jv_object_iter_valid(headers,
+		    it); it = jv_object_iter_next(headers, it)) {
+			jv k = jv_object_iter_key(headers, it);
+			jv v = jv_object_iter_value(headers, it);
+			if (jv_get_kind(v) == JV_KIND_STRING)
+				expanded = jv_object_set(expanded, k,
+				    expand(jv_string_value(v)));
+			else
+				jv_free(k);
+			jv_free(v);
+		}
+	jv_free(headers);
+	s->http = mcp_http_new(jv_string_value(url), expanded, http_message,
+	    http_failure, s, &why);
+	jv_free(url);
+	if (s->http == NULL) {
+		s->state = S_FAILED;
+		free(s->error);
+		s->error = xstrdup(why);
+		return;
+	}
+	s->modern = 0;
+	s->state = S_PROBE;
+	s->deadline = now_seconds() + s->startup;
+	jv_free(s->listing);
+	s->listing = jv_array();
+	send_discover(s);
+}
+
+/* Start a stdio server: its process, then the probe. */
+static void
+start_stdio(struct server *s)
 {
 	int in[2], out[2], logfd;
 	size_t nwrap;
@@ -680,30 +801,19 @@ start_server(struct server *s)
 	s->deadline = now_seconds() + s->startup;
 	jv_free(s->listing);
 	s->listing = jv_array();
-	/* A modern server answers server/discover; a legacy one refuses
-	 * it, and then gets initialize. */
-	request(s, P_DISCOVER, NULL, "server/discover", JV_OBJECT(
-	    jv_string("_meta"), JV_OBJECT(jv_string(MCP_META_VERSION),
-	    jv_string(MCP_MODERN_VERSION), jv_string(MCP_META_CLIENT_CAPS),
-	    jv_object(), jv_string(MCP_META_CLIENT_INFO), JV_OBJECT(
-	    jv_string("name"), jv_string("tool-mcp"), jv_string("version"),
-	    jv_string(LLM_TOOLS_VERSION)))));
+	send_discover(s);
 }
 
 static void
-send_initialize(struct server *s)
+start_server(struct server *s)
 {
-	s->state = S_INIT;
-	s->modern = 0;
-	request(s, P_INIT, NULL, "initialize", JV_OBJECT(
-	    jv_string("protocolVersion"), jv_string(MCP_LEGACY_VERSION),
-	    jv_string("capabilities"), jv_object(),
-	    jv_string("clientInfo"), JV_OBJECT(jv_string("name"),
-	    jv_string("tool-mcp"), jv_string("version"),
-	    jv_string(LLM_TOOLS_VERSION))));
+	if (json_get_str(s->conf, "command") != NULL)
+		start_stdio(s);
+	else
+		start_http(s);
 }
 
-/* Does a to-do list of names (the server's "tools") allow name? */
+/* Does the server's "tools" list allow name? */
 static int
 exposed(const struct server *s, const char *name)
 {
@@ -970,6 +1080,15 @@ error_lists_modern(jv error)
 }
 
 static void
+set_modern(struct server *s)
+{
+	s->modern = 1;
+	snprintf(s->version, sizeof s->version, "%s", MCP_MODERN_VERSION);
+	if (s->http != NULL)
+		mcp_http_set_version(s->http, MCP_MODERN_VERSION);
+}
+
+static void
 on_response(struct server *s, struct pending *p, jv msg)
 {
 	jv result = json_get(msg, "result"), error = json_get(msg, "error");
@@ -982,13 +1101,11 @@ on_response(struct server *s, struct pending *p, jv msg)
 			break;
 		if (jv_get_kind(result) == JV_KIND_OBJECT &&
 		    lists_modern(json_get(result, "supportedVersions"))) {
-			s->modern = 1;
-			snprintf(s->version, sizeof s->version, "%s",
-			    MCP_MODERN_VERSION);
+			set_modern(s);
 			list_page(s, jv_null());
 		} else if (jv_get_kind(error) == JV_KIND_OBJECT &&
 		    error_lists_modern(error)) {
-			s->modern = 1;
+			set_modern(s);
 			list_page(s, jv_null());
 		} else {
 			send_initialize(s);
@@ -1003,6 +1120,8 @@ on_response(struct server *s, struct pending *p, jv msg)
 			break;
 		}
 		snprintf(s->version, sizeof s->version, "%s", v);
+		if (s->http != NULL)
+			mcp_http_set_version(s->http, v);
 		send_msg(s, JV_OBJECT(jv_string("jsonrpc"), jv_string("2.0"),
 		    jv_string("method"), jv_string("notifications/initialized")));
 		list_page(s, jv_null());
@@ -1199,6 +1318,9 @@ client_gone(struct client *c)
 		    jv_string("params"), JV_OBJECT(jv_string("requestId"),
 		    jv_number((double)c->id), jv_string("reason"),
 		    jv_string("the caller stopped waiting"))));
+		/* Over HTTP, closing the stream cancels too. */
+		if (c->s->http != NULL)
+			mcp_http_abort(c->s->http, jv_number((double)c->id));
 	}
 	close(c->fd);
 	buf_free(&c->in);
@@ -1334,7 +1456,7 @@ listen_on(const char *dir)
 static _Noreturn void
 hold(const char *dir, double idle)
 {
-	struct pollfd pfd[2 + MAX_SERVERS + MAX_CLIENTS];
+	struct pollfd pfd[2 + MAX_SERVERS + MAX_CLIENTS + HTTP_FDS];
 	struct sigaction sa;
 	int lfd, sig;
 	double last_use = now_seconds();
@@ -1372,7 +1494,7 @@ hold(const char *dir, double idle)
 		pfd[n++].events = POLLIN;
 		for (i = 0; i < nservers; i++) {
 			struct server *s = &servers[i];
-			if (s->out < 0)
+			if (s->out < 0 && s->http == NULL)
 				continue;
 			if (s->state != S_READY && now > s->deadline) {
 				server_lost(s, "did not start in time");
@@ -1420,8 +1542,13 @@ hold(const char *dir, double idle)
 			wait = 60;
 		if (wait < 0.001)
 			wait = 0.001;
-		if (poll(pfd, n, (int)(wait * 1000) + 1) < 0 && errno != EINTR)
-			die(EXIT_TRANSIENT, "poll: %s", strerror(errno));
+		{
+			int ms = (int)(wait * 1000) + 1;
+			n += (size_t)mcp_http_pollfds(pfd + n, HTTP_FDS, &ms);
+			if (poll(pfd, n, ms) < 0 && errno != EINTR)
+				die(EXIT_TRANSIENT, "poll: %s", strerror(errno));
+		}
+		mcp_http_perform();
 		if (pfd[1].revents) {
 			char drain[64];
 			while (read(sig_pipe[0], drain, sizeof drain) > 0)
@@ -1564,8 +1691,10 @@ main(int argc, char *argv[])
 	}
 	if (host.sandbox == NULL)
 		host.sandbox = getenv("LLM_TOOL_SANDBOX");
-	if (hold_at != NULL)
+	if (hold_at != NULL) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
 		hold(hold_at, idle);
+	}
 	self = mcp_host_program();
 
 	if (list) {

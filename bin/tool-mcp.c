@@ -448,7 +448,7 @@ send_msg(struct server *s, jv msg)
 	ssize_t w;
 
 	if (s->http != NULL) {
-		mcp_http_send(s->http, msg);
+		mcp_http_send(s->http, msg, jv_null());
 		return;
 	}
 	text = json_dump(msg);
@@ -878,6 +878,7 @@ catalog(void)
 			jv t = jv_array_get(jv_copy(s->tools), j);
 			const char *tname = json_get_str(t, "name");
 			char mapped[65];
+			const char *why;
 			jv params, fn, desc;
 
 			if (tname == NULL || !exposed(s, tname)) {
@@ -894,6 +895,14 @@ catalog(void)
 				continue;
 			}
 			params = json_get(t, "inputSchema");
+			if (!mcp_schema_headers_valid(params, &why)) {
+				warnings = jv_array_append(warnings,
+				    jv_string_fmt("MCP tool %s of %s: left out: "
+				    "%s", tname, s->key, why));
+				jv_free(params);
+				jv_free(t);
+				continue;
+			}
 			if (jv_get_kind(params) != JV_KIND_OBJECT) {
 				jv_free(params);
 				params = JV_OBJECT(jv_string("type"),
@@ -916,6 +925,8 @@ catalog(void)
 			    JV_OBJECT(jv_string("server"), jv_string(s->key),
 			    jv_string("index"), jv_number((double)i),
 			    jv_string("tool"), jv_string(tname),
+			    jv_string("inputSchema"), get_or_null(t,
+			    "inputSchema"),
 			    jv_string("outputSchema"), get_or_null(t,
 			    "outputSchema"), jv_string("annotations"),
 			    get_or_null(t, "annotations")));
@@ -950,6 +961,42 @@ all_settled(void)
 	return settled;
 }
 
+/* Send the call of client c to server s, the tool of route (consumed):
+ * its progress token is its id; over modern HTTP its x-mcp-header
+ * arguments go in headers too. */
+static void
+send_call(struct client *c, struct server *s, jv route)
+{
+	struct pending *p = add_pending(s, P_CALL, c);
+	jv args = json_get(c->req, "arguments");
+	jv params = with_meta(s, JV_OBJECT(jv_string("name"),
+	    json_get(route, "tool"), jv_string("arguments"), jv_copy(args)));
+	jv meta = json_get(params, "_meta"), msg;
+
+	if (!jv_is_valid(meta)) {
+		jv_free(meta);
+		meta = jv_object();
+	}
+	meta = jv_object_set(meta, jv_string("progressToken"),
+	    jv_number((double)p->id));
+	params = jv_object_set(params, jv_string("_meta"), meta);
+	c->s = s;
+	c->state = 3;
+	c->id = p->id;
+	msg = JV_OBJECT(jv_string("jsonrpc"), jv_string("2.0"),
+	    jv_string("id"), jv_number((double)p->id), jv_string("method"),
+	    jv_string("tools/call"), jv_string("params"), params);
+	if (s->http != NULL && s->modern) {
+		jv schema = json_get(route, "inputSchema");
+		mcp_http_send(s->http, msg, mcp_param_headers(schema, args));
+		jv_free(schema);
+	} else {
+		send_msg(s, msg);
+	}
+	jv_free(args);
+	c->req = jv_object_set(c->req, jv_string("route"), route);
+}
+
 /* Send a waiting call to its server, or answer a waiting listing. */
 static void
 serve_client(struct client *c)
@@ -967,7 +1014,6 @@ serve_client(struct client *c)
 		jv route = jv_object_get(json_get(cat, "routes"),
 		    jv_string(name != NULL ? name : ""));
 		struct server *s;
-		jv params;
 
 		if (!jv_is_valid(route)) {
 			reply_error(c, EXIT_INPUT, jv_string_fmt("no MCP tool "
@@ -984,33 +1030,7 @@ serve_client(struct client *c)
 			jv_free(cat);
 			return;
 		}
-		c->s = s;
-		c->state = 3;
-		c->req = jv_object_set(c->req, jv_string("route"), route);
-		params = JV_OBJECT(jv_string("name"), json_get(route, "tool"),
-		    jv_string("arguments"), json_get(c->req, "arguments"));
-		{
-			struct pending *p = add_pending(s, P_CALL, c);
-			params = with_meta(s, params);
-			{
-				jv meta = json_get(params, "_meta");
-				if (!jv_is_valid(meta)) {
-					jv_free(meta);
-					meta = jv_object();
-				}
-				meta = jv_object_set(meta,
-				    jv_string("progressToken"),
-				    jv_number((double)p->id));
-				params = jv_object_set(params,
-				    jv_string("_meta"), meta);
-			}
-			c->id = p->id;
-			send_msg(s, JV_OBJECT(jv_string("jsonrpc"),
-			    jv_string("2.0"), jv_string("id"),
-			    jv_number((double)p->id), jv_string("method"),
-			    jv_string("tools/call"), jv_string("params"),
-			    params));
-		}
+		send_call(c, s, route);
 		c->deadline = s->timeout > 0 ? now_seconds() + s->timeout : 0;
 	}
 	jv_free(cat);
@@ -1605,7 +1625,8 @@ with_routes(jv answer)
 		jv fn = json_get(t, "function");
 		jv r = jv_object_get(jv_copy(routes), json_get(fn, "name"));
 		jv info = JV_OBJECT(jv_string("server"), get_or_null(r,
-		    "server"), jv_string("tool"), get_or_null(r, "tool"));
+		    "server"), jv_string("tool"), get_or_null(r, "tool"),
+		    jv_string("inputSchema"), get_or_null(r, "inputSchema"));
 		jv ann = json_get(r, "annotations");
 		if (jv_get_kind(ann) == JV_KIND_OBJECT)
 			info = jv_object_set(info, jv_string("annotations"),

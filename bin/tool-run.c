@@ -381,6 +381,23 @@ tool_schema(const char *dir, const char *name)
 /* The schemas of the tools called so far (name -> parameters). */
 static jv schema_cache;
 
+/* The schema the arguments of MCP tool name are checked against: the
+ * server's inputSchema as it came ("$schema" included), else the
+ * parameters of its function object fn (borrowed). */
+static jv
+mcp_schema(const char *name, jv fn)
+{
+	jv route = jv_object_get(json_get(mcp_answer, "routes"),
+	    jv_string(name));
+	jv schema = json_get(route, "inputSchema");
+
+	jv_free(route);
+	if (jv_get_kind(schema) == JV_KIND_OBJECT)
+		return schema;
+	jv_free(schema);
+	return json_get(fn, "parameters");
+}
+
 /* The function objects of the MCP servers' tools that no executable of
  * dir shadows (each shadowed one said once). Asks the holder the first
  * time; its parameters go to the schema cache. */
@@ -417,7 +434,7 @@ mcp_tools(const char *dir)
 				    name);
 			else if (name != NULL)
 				schema_cache = jv_object_set(schema_cache,
-				    jv_string(name), json_get(fn, "parameters"));
+				    jv_string(name), mcp_schema(name, fn));
 			jv_free(fn);
 			jv_free(t);
 		}

@@ -1,8 +1,10 @@
 /* Model Context Protocol facts shared by client and server: see mcp.h. */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 #include "json.h"
@@ -62,12 +64,10 @@ mcp_tool_name(const char *prefix, const char *name, char out[65])
 static size_t
 base64_size(const char *s)
 {
-	size_t n = strlen(s), pad = 0;
+	size_t n = strlen(s);
 
-	while (n > 0 && s[n - 1] == '=') {
+	while (n > 0 && s[n - 1] == '=')
 		n--;
-		pad++;
-	}
 	return n * 3 / 4;
 }
 
@@ -158,4 +158,149 @@ mcp_result_text(jv result, jv output_schema, int *is_error)
 	jv_free(structured);
 	buf_append(&out, "", 1);
 	return out.data;
+}
+
+char *
+mcp_header_value(const char *value)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(value), i, o = 0;
+	const unsigned char *u = (const unsigned char *)value;
+	int plain = n == 0 || (value[0] != ' ' && value[0] != '\t' &&
+	    value[n - 1] != ' ' && value[n - 1] != '\t');
+	char *out;
+
+	for (i = 0; i < n && plain; i++)
+		plain = u[i] >= 0x20 && u[i] <= 0x7e;
+	if (plain)
+		return xstrdup(value);
+	out = xmalloc((n + 2) / 3 * 4 + 16);    /* "=?base64?" and "?=" */
+	o = (size_t)sprintf(out, "=?base64?");
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = b64[u[i] >> 2];
+		out[o++] = b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)];
+		out[o++] = b64[((u[i + 1] & 15) << 2) | (u[i + 2] >> 6)];
+		out[o++] = b64[u[i + 2] & 63];
+	}
+	if (i < n) {
+		out[o++] = b64[u[i] >> 2];
+		if (i + 1 < n) {
+			out[o++] = b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)];
+			out[o++] = b64[(u[i + 1] & 15) << 2];
+		} else {
+			out[o++] = b64[(u[i] & 3) << 4];
+			out[o++] = '=';
+		}
+		out[o++] = '=';
+	}
+	strcpy(out + o, "?=");
+	return out;
+}
+
+int
+mcp_header_name_valid(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (*p == '\0')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p <= 0x20 || *p > 0x7e || *p == ':')
+			return 0;
+	return 1;
+}
+
+int
+mcp_schema_headers_valid(jv input_schema, const char **why)
+{
+	jv props = json_get(input_schema, "properties"), seen = jv_array();
+	int it, ok = 1, i, n;
+
+	if (jv_get_kind(props) == JV_KIND_OBJECT)
+		for (it = jv_object_iter(props); ok &&
+		    jv_object_iter_valid(props, it);
+		    it = jv_object_iter_next(props, it)) {
+			jv p = jv_object_iter_value(props, it);
+			jv h = json_get(p, "x-mcp-header");
+			const char *type = json_get_str(p, "type");
+
+			if (jv_is_valid(h)) {
+				if (jv_get_kind(h) != JV_KIND_STRING ||
+				    !mcp_header_name_valid(jv_string_value(h))) {
+					*why = "an x-mcp-header name is not "
+					    "valid";
+					ok = 0;
+				} else if (type == NULL || (strcmp(type,
+				    "string") != 0 && strcmp(type, "integer") !=
+				    0 && strcmp(type, "boolean") != 0)) {
+					*why = "an x-mcp-header is on a property "
+					    "not of type string, integer or "
+					    "boolean";
+					ok = 0;
+				} else {
+					n = jv_array_length(jv_copy(seen));
+					for (i = 0; i < n && ok; i++) {
+						jv o = jv_array_get(jv_copy(seen),
+						    i);
+						if (strcasecmp(jv_string_value(o),
+						    jv_string_value(h)) == 0) {
+							*why = "two properties "
+							    "have the same "
+							    "x-mcp-header";
+							ok = 0;
+						}
+						jv_free(o);
+					}
+					seen = jv_array_append(seen, jv_copy(h));
+				}
+			}
+			jv_free(h);
+			jv_free(p);
+		}
+	jv_free(seen);
+	jv_free(props);
+	return ok;
+}
+
+jv
+mcp_param_headers(jv input_schema, jv args)
+{
+	jv props = json_get(input_schema, "properties"), out = jv_object();
+	int it;
+
+	if (jv_get_kind(props) != JV_KIND_OBJECT ||
+	    jv_get_kind(args) != JV_KIND_OBJECT) {
+		jv_free(props);
+		return out;
+	}
+	for (it = jv_object_iter(props); jv_object_iter_valid(props, it);
+	    it = jv_object_iter_next(props, it)) {
+		jv k = jv_object_iter_key(props, it);
+		jv p = jv_object_iter_value(props, it);
+		const char *h = json_get_str(p, "x-mcp-header");
+		jv v = jv_object_get(jv_copy(args), jv_copy(k));
+		jv text = jv_invalid();
+
+		if (h != NULL && mcp_header_name_valid(h)) {
+			if (jv_get_kind(v) == JV_KIND_STRING)
+				text = jv_copy(v);
+			else if (jv_get_kind(v) == JV_KIND_NUMBER ||
+			    jv_get_kind(v) == JV_KIND_TRUE ||
+			    jv_get_kind(v) == JV_KIND_FALSE)
+				text = jv_dump_string(jv_copy(v), 0);
+		}
+		if (jv_is_valid(text)) {
+			char *enc = mcp_header_value(jv_string_value(text));
+			out = jv_object_set(out, jv_string_fmt("Mcp-Param-%s", h),
+			    jv_string(enc));
+			free(enc);
+		}
+		jv_free(text);
+		jv_free(v);
+		jv_free(p);
+		jv_free(k);
+	}
+	jv_free(props);
+	return out;
 }

@@ -48,6 +48,25 @@ enum {
  * out holds at least 65 bytes. */
 void mcp_tool_name(const char *prefix, const char *name, char out[65]);
 
+/* A value as an HTTP header of the modern era (Mcp-Name, Mcp-Param-*):
+ * as it is when it is printable ASCII without a blank at either end,
+ * else "=?base64?...?=" of its bytes. malloc'd. */
+char *mcp_header_value(const char *value);
+
+/* Is name a valid x-mcp-header name: printable ASCII, at least one
+ * character, no space and no colon? */
+int mcp_header_name_valid(const char *name);
+
+/* Are the x-mcp-header annotations of a tool's inputSchema (borrowed)
+ * valid: each a valid name, on a property of type string, integer or
+ * boolean, no name twice (ignoring case)? 1, or 0 with *why set. */
+int mcp_schema_headers_valid(jv input_schema, const char **why);
+
+/* The Mcp-Param-NAME headers of a call: {"Mcp-Param-Region": "..."} for
+ * every x-mcp-header property of input_schema that args has, not null;
+ * values encoded by mcp_header_value. Both borrowed. */
+jv mcp_param_headers(jv input_schema, jv args);
+
 /* The text a model reads for a tools/call result (borrowed): text blocks
  * joined by newlines; structuredContent alone as compact JSON, checked
  * against output_schema (borrowed; null for none); images, audio and

@@ -220,14 +220,18 @@ add_header(struct curl_slist *l, const char *name, const char *value)
 		if ((unsigned char)value[i] < 0x20 ||
 		    (unsigned char)value[i] > 0x7e)
 			return l;
-	snprintf(line, sizeof line, "%s: %s", name, value);
+	/* "Name;" is how libcurl sends a header with an empty value. */
+	if (*value == '\0')
+		snprintf(line, sizeof line, "%s;", name);
+	else
+		snprintf(line, sizeof line, "%s: %s", name, value);
 	return curl_slist_append(l, line);
 }
 
 /* A transfer of h with its headers; body consumed, or NULL for none. */
 static struct transfer *
-new_transfer(struct mcp_http *h, char *body, jv id, const char *method,
-    const char *name)
+new_transfer(struct mcp_http *h, char *body, jv id, const char *version,
+    const char *method, const char *name, jv extra)
 {
 	struct transfer *t = xmalloc(sizeof *t);
 	struct curl_slist *l = NULL;
@@ -241,24 +245,35 @@ new_transfer(struct mcp_http *h, char *body, jv id, const char *method,
 	t->easy = curl_easy_init();
 	l = curl_slist_append(l, "Content-Type: application/json");
 	l = curl_slist_append(l, "Accept: application/json, text/event-stream");
-	if (h->version[0] != '\0')
-		l = add_header(l, "MCP-Protocol-Version", h->version);
+	if (version != NULL && *version != '\0')
+		l = add_header(l, "MCP-Protocol-Version", version);
 	if (h->session != NULL)
 		l = add_header(l, "Mcp-Session-Id", h->session);
-	if (strcmp(h->version, MCP_MODERN_VERSION) == 0 && method != NULL) {
+	if (version != NULL && !mcp_version_is_legacy(version) &&
+	    method != NULL) {
 		l = add_header(l, "Mcp-Method", method);
-		if (name != NULL)
-			l = add_header(l, "Mcp-Name", name);
+		if (name != NULL) {
+			char *enc = mcp_header_value(name);
+			l = add_header(l, "Mcp-Name", enc);
+			free(enc);
+		}
 	}
-	for (it = jv_object_iter(h->headers); jv_object_iter_valid(h->headers,
-	    it); it = jv_object_iter_next(h->headers, it)) {
-		jv k = jv_object_iter_key(h->headers, it);
-		jv v = jv_object_iter_value(h->headers, it);
+	if (jv_get_kind(extra) == JV_KIND_OBJECT)
+		extra = jv_object_merge(jv_copy(h->headers), extra);
+	else {
+		jv_free(extra);
+		extra = jv_copy(h->headers);
+	}
+	for (it = jv_object_iter(extra); jv_object_iter_valid(extra, it);
+	    it = jv_object_iter_next(extra, it)) {
+		jv k = jv_object_iter_key(extra, it);
+		jv v = jv_object_iter_value(extra, it);
 		if (jv_get_kind(v) == JV_KIND_STRING)
 			l = add_header(l, jv_string_value(k), jv_string_value(v));
 		jv_free(k);
 		jv_free(v);
 	}
+	jv_free(extra);
 	t->hdrs = l;
 	curl_easy_setopt(t->easy, CURLOPT_URL, h->url);
 	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, l);
@@ -299,15 +314,23 @@ free_transfer(struct transfer *t)
 }
 
 void
-mcp_http_send(struct mcp_http *h, jv msg)
+mcp_http_send(struct mcp_http *h, jv msg, jv extra)
 {
 	jv params = json_get(msg, "params");
+	jv meta = json_get(params, "_meta");
 	const char *method = json_get_str(msg, "method");
-	struct transfer *t = new_transfer(h, json_dump(jv_copy(msg)),
-	    jv_object_has(jv_copy(msg), jv_string("id")) ?
-	    json_get(msg, "id") : jv_null(), method,
-	    json_get_str(params, "name"));
+	const char *version = json_get_str(meta, MCP_META_VERSION);
+	struct transfer *t;
 
+	/* The revision of the message itself (the probe's), else the one
+	 * agreed on. */
+	if (version == NULL)
+		version = h->version;
+	t = new_transfer(h, json_dump(jv_copy(msg)),
+	    jv_object_has(jv_copy(msg), jv_string("id")) ?
+	    json_get(msg, "id") : jv_null(), version, method,
+	    json_get_str(params, "name"), extra);
+	jv_free(meta);
 	jv_free(params);
 	jv_free(msg);
 	t->next = h->transfers;
@@ -343,8 +366,8 @@ mcp_http_close(struct mcp_http *h)
 	}
 	if (h->session != NULL) {
 		/* The end of the session, given at most 2 s. */
-		struct transfer *t = new_transfer(h, NULL, jv_null(), NULL,
-		    NULL);
+		struct transfer *t = new_transfer(h, NULL, jv_null(),
+		    h->version, NULL, NULL, jv_null());
 		curl_easy_setopt(t->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
 		curl_easy_setopt(t->easy, CURLOPT_TIMEOUT, 2L);
 		curl_easy_perform(t->easy);

@@ -35,8 +35,9 @@ struct mcp_http *mcp_http_new(const char *url, jv headers,
 /* The revision agreed on: sent as MCP-Protocol-Version from now on. */
 void mcp_http_set_version(struct mcp_http *h, const char *version);
 
-/* POST msg (consumed). */
-void mcp_http_send(struct mcp_http *h, jv msg);
+/* POST msg (consumed) with the extra headers (an object of strings
+ * already encoded, or null; consumed). */
+void mcp_http_send(struct mcp_http *h, jv msg, jv extra);
 
 /* Stop waiting for the answer of request id (borrowed): its stream is
  * closed, which cancels it on a modern server. */

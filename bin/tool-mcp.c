@@ -1598,7 +1598,7 @@ hold(const char *dir, double idle)
 	}
 	sig = stop_sig;
 	for (i = 0; i < nservers; i++)
-		if (servers[i].pid > 0)
+		if (servers[i].pid > 0 || servers[i].http != NULL)
 			stop_server(&servers[i], 2);
 	kill_children();
 	{

@@ -397,3 +397,89 @@ fake() {
 	assert_output --partial "Successfully wrote"
 	[ -e root/new.txt ]
 }
+
+# A free loopback port, for server-everything's $PORT.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for FILE: until FILE is not empty (a server's port), or fail.
+wait_for() {
+	local _
+	for _ in $(seq 1 $((200 * TIME_FACTOR))); do
+		[ -s "$1" ] && return 0
+		sleep 0.025
+	done
+	return 1
+}
+
+@test "HTTP: server-everything over Streamable HTTP, \${VAR} in its URL" {
+	port=$(free_port)
+	PORT=$port "$NODE" "$EVERYTHING" streamableHttp >http.log 2>&1 &
+	SERVER=$!
+	for _ in $(seq 1 $((200 * TIME_FACTOR))); do
+		grep -q "$port" http.log 2>/dev/null && break
+		sleep 0.05
+	done
+	export PORT_VAR=$port
+	printf '{"mcpServers":{"web":{"type":"http","url":"http://127.0.0.1:${PORT_VAR}/mcp","headers":{"X-Token":"${NO_SUCH:-t0ken}"}}}}' >mcp.json
+	calls web_get-sum '{"a":5,"b":4}' web_echo '{"message":"over http"}' >calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json calls.json
+	kill "$SERVER"
+	wait "$SERVER" 2>/dev/null || true
+	assert_success
+	run jq -c '[.[].content]' <<<"$output"
+	assert_output '["The sum of 5 and 4 is 9.","Echo: over http"]'
+}
+
+@test "HTTP: a legacy session is kept on every message and ended with DELETE; headers from the config" {
+	python3 "$BATS_TEST_DIRNAME/fake-server.py" --http "$TMP/port" "$TMP/http.log" &
+	SERVER=$!
+	wait_for "$TMP/port"
+	export SECRET_TOKEN=t0ken
+	printf '{"mcpServers":{"h":{"url":"http://127.0.0.1:%s/mcp","headers":{"X-Token":"${SECRET_TOKEN}"}}}}' "$(cat port)" >mcp.json
+	calls h_one '{}' >calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json calls.json
+	kill "$SERVER"
+	wait "$SERVER" 2>/dev/null || true
+	assert_success
+	run jq -r '.[0].content' <<<"$output"
+	assert_output "one 1"
+	run cat http.log
+	assert_output "$(printf 'POST - server/discover t0ken\nPOST - initialize t0ken\nPOST s-1 notifications/initialized t0ken\nPOST s-1 tools/list t0ken\nPOST s-1 tools/call t0ken\nDELETE s-1 - t0ken')"
+}
+
+@test "HTTP: plain http only to loopback; a refused server is reported" {
+	printf '{"mcpServers":{"far":{"type":"http","url":"http://192.0.2.1/mcp"},"old":{"type":"sse","url":"https://127.0.0.1/sse"}}}' >mcp.json
+	run --separate-stderr tool-run -d tools -M mcp.json --list
+	assert_success
+	assert_output "[]"
+	[[ $stderr == *"MCP server far: plain http is only for a loopback host; use https"* ]]
+	[[ $stderr == *"MCP server old: the deprecated HTTP+SSE transport is not supported"* ]]
+}
+
+# conformance PACKAGE SCENARIO [OPTIONS]: the suite's client scenario
+# against tests/mcp/conformance-client, which must pass.
+conformance() {
+	local pkg=$1 scenario=$2
+	shift 2
+	run timeout $((120 * TIME_FACTOR)) "$NODE" "$NM/$pkg/dist/index.js" client \
+		--command "$BATS_TEST_DIRNAME/conformance-client" --scenario "$scenario" "$@"
+	if [ "$status" -ne 0 ] || [[ $output != *"OVERALL: PASSED"* ]]; then
+		printf '%s\n' "$output" | grep -E 'FAILURE|Error' >&2
+		return 1
+	fi
+}
+
+@test "conformance 0.1.16: the client scenarios initialize and tools_call over HTTP" {
+	conformance @modelcontextprotocol/conformance initialize
+	conformance @modelcontextprotocol/conformance tools_call
+}
+
+@test "conformance 0.2.0-alpha.12: the 2026-07-28 client scenarios of tools over HTTP" {
+	local s
+	for s in tools_call request-metadata http-standard-headers http-custom-headers \
+		http-invalid-tool-headers json-schema-ref-no-deref json-schema-2020-12-preservation; do
+		conformance conformance-next "$s" --spec-version 2026-07-28
+	done
+}

@@ -37,6 +37,8 @@ need clang have clang
 need libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a || ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' 
 need python3-jsonschema /usr/bin/python3 -c 'import jsonschema'
 need python3-yaml /usr/bin/python3 -c 'import yaml'
+need npm have npm
+need iproute2 have ip
 
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

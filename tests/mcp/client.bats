@@ -483,3 +483,20 @@ conformance() {
 		conformance conformance-next "$s" --spec-version 2026-07-28
 	done
 }
+
+@test "the journal: a started MCP call is not run again; -o caps its result" {
+	config
+	calls ev_get-sum '{"a":1,"b":2}' ev_echo '{"message":"0123456789abcdefghij"}' >calls.json
+	echo '{"started":"1"}' >journal
+	run --separate-stderr tool-run -d tools -M mcp.json -J journal -o 12 calls.json
+	assert_success
+	jq -e '.[0].content | fromjson | .error | startswith("interrupted: this call was started")' <<<"$output"
+	run jq -r '.[1].content' <<<"$output"
+	assert_output "$(printf 'Echo: 012345\n[output truncated at 12 bytes]')"
+	run grep -c '"get-sum"' wire.ev
+	assert_output 0
+	run --separate-stderr tool-run -d tools -M mcp.json -J journal calls.json
+	run jq -r '.[1].content' <<<"$output"
+	assert_output "$(printf 'Echo: 012345\n[output truncated at 12 bytes]')"
+	[ "$(grep -c '"tools/call"' wire.ev)" -eq 1 ]
+}

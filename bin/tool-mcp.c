@@ -1487,8 +1487,8 @@ hold(const char *dir, double idle)
 	log_dir = hold_dir;
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	if (getppid() != parent || parent == 1)
-		_exit(0);
+	if (getppid() != parent)
+		_exit(0);   /* the parent is gone already */
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
 	memset(&sa, 0, sizeof sa);

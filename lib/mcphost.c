@@ -1,6 +1,7 @@
 /* Starting and asking the holder of MCP servers: see mcphost.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +37,32 @@ mcp_host_configured(const struct mcp_host *h)
 char *
 mcp_host_program(void)
 {
-	char path[4096];
+	char path[4096], *slash;
+	const char *dirs = getenv("PATH"), *end;
 	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
-	char *slash;
 
-	if (n <= 0)
-		return xstrdup("tool-mcp");
-	path[n] = '\0';
-	if ((slash = strrchr(path, '/')) == NULL)
-		return xstrdup("tool-mcp");
-	strcpy(slash + 1, "tool-mcp");
-	return xstrdup(path);
+	/* Beside this program, as llm-loop finds its siblings... */
+	if (n > 0) {
+		path[n] = '\0';
+		if ((slash = strrchr(path, '/')) != NULL) {
+			strcpy(slash + 1, "tool-mcp");
+			if (access(path, X_OK) == 0)
+				return xstrdup(path);
+		}
+	}
+	/* ...else (run by an interpreter such as valgrind) in $PATH. */
+	for (; dirs != NULL && *dirs != '\0'; dirs = *end ? end + 1 : end) {
+		end = strchr(dirs, ':');
+		if (end == NULL)
+			end = dirs + strlen(dirs);
+		if (end - dirs > 0 && (size_t)(end - dirs) < sizeof path - 16) {
+			memcpy(path, dirs, (size_t)(end - dirs));
+			strcpy(path + (end - dirs), "/tool-mcp");
+			if (path[0] == '/' && access(path, X_OK) == 0)
+				return xstrdup(path);
+		}
+	}
+	return xstrdup("tool-mcp");
 }
 
 void
@@ -87,6 +103,14 @@ mcp_host_start(struct mcp_host *h, const char *program)
 	if (h->holder < 0)
 		die(EXIT_TRANSIENT, "fork: %s", strerror(errno));
 	if (h->holder == 0) {
+		/* Nothing of ours to read or write but its messages. */
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			if (null > 2)
+				close(null);
+		}
 		signal(SIGPIPE, SIG_DFL);
 		execv(program, (char **)argv);
 		fprintf(stderr, "%s: %s: %s\n", progname, program,

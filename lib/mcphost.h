@@ -42,7 +42,8 @@ void mcp_host_stop(struct mcp_host *h);
  * started here and ended (a bad configuration: 3), else 5. */
 jv mcp_host_ask(struct mcp_host *h, jv req);
 
-/* tool-mcp beside the running program (/proc/self/exe), malloc'd. */
+/* tool-mcp beside the running program (/proc/self/exe), else the first
+ * in $PATH, as a full path; malloc'd. */
 char *mcp_host_program(void);
 
 #endif

@@ -762,10 +762,12 @@ check_call(struct job *job, jv call, const char *dir, jv *parsed_args)
 	job->input = xmalloc(job->input_len + 1);
 	memcpy((char *)job->input, jv_string_value(args), job->input_len + 1);
 	jv_free(args);
-	if (jv_is_valid(route))
-		/* An MCP tool: tool-mcp calls it through the holder. */
+	if (jv_is_valid(route)) {
+		/* An MCP tool: tool-mcp calls it through the holder, and
+		 * the sandbox and the limits are the server's. */
 		job->path = xstrdup(mcp_program);
-	else
+		job->own = 1;
+	} else
 		job->path = tool_path(dir, job->name);
 	jv_free(route);
 	return jv_invalid();
@@ -913,8 +915,7 @@ static char **split_words(const char *cmd);
 static char **
 default_sandbox(const char *dir)
 {
-	static char cwd[4096], mcp_dir[4096];
-	const char *sock = getenv("LLM_MCP_SOCKET");
+	static char cwd[4096];
 	char **argv = split_words(DEFAULT_SANDBOX);
 	size_t n = 0, i;
 
@@ -922,18 +923,9 @@ default_sandbox(const char *dir)
 		strcpy(cwd, "/");
 	while (argv[n] != NULL)
 		n++;
-	argv = xrealloc(argv, (n + 13) * sizeof *argv);
+	argv = xrealloc(argv, (n + 10) * sizeof *argv);
 	n--;    /* before the final "--" */
 	i = n;
-	if (sock != NULL && strlen(sock) < sizeof mcp_dir &&
-	    strrchr(sock, '/') != NULL && strrchr(sock, '/') != sock) {
-		/* The socket of the MCP servers' holder, for tool-mcp. */
-		strcpy(mcp_dir, sock);
-		*strrchr(mcp_dir, '/') = '\0';
-		argv[i++] = "--ro-bind";
-		argv[i++] = mcp_dir;
-		argv[i++] = mcp_dir;
-	}
 	argv[i++] = "--ro-bind";
 	argv[i++] = cwd;
 	argv[i++] = cwd;

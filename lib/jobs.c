@@ -179,7 +179,7 @@ job_argv(const struct job *job, const struct job_policy *p)
 	size_t n = 0, i;
 	char **argv;
 
-	while (p->sandbox != NULL && p->sandbox[n] != NULL)
+	while (p->sandbox != NULL && !job->own && p->sandbox[n] != NULL)
 		n++;
 	argv = xmalloc((n + 3) * sizeof *argv);
 	for (i = 0; i < n; i++)
@@ -208,7 +208,7 @@ exec_child(const struct job *job, const struct job_policy *p, int in,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < JOBS_RLIMITS; i++) {
 		struct rlimit rl = {p->limits[i].value, p->limits[i].value};
-		if (p->limits[i].name != NULL)
+		if (p->limits[i].name != NULL && !job->own)
 			setrlimit(p->limits[i].resource, &rl);
 	}
 	if (dup2(in, 0) >= 0 && dup2(out, 1) >= 0 && dup2(err, 2) >= 0) {

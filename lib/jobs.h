@@ -43,6 +43,9 @@ struct job {
 	const char *input;         /* what to write on its stdin */
 	size_t input_len;
 	int skip;                  /* do not run: the caller answers */
+	int own;                   /* one of ours (tool-mcp): no sandbox
+	                              wrapper, no limits; the servers it
+	                              reaches have theirs */
 	/* Set by jobs_run. */
 	pid_t pid;
 	int in, out, err;

@@ -997,6 +997,30 @@ send_call(struct client *c, struct server *s, jv route)
 	c->req = jv_object_set(c->req, jv_string("route"), route);
 }
 
+/* The warnings (consumed) not given before: each is said once for the
+ * holder's lifetime, however often its tools are listed. */
+static jv
+news(jv warnings)
+{
+	static jv said;
+	jv out = jv_array();
+	int i, n = jv_array_length(jv_copy(warnings));
+
+	if (!jv_is_valid(said))
+		said = jv_object();
+	for (i = 0; i < n; i++) {
+		jv w = jv_array_get(jv_copy(warnings), i);
+		if (jv_object_has(jv_copy(said), jv_copy(w))) {
+			jv_free(w);
+			continue;
+		}
+		said = jv_object_set(said, jv_copy(w), jv_true());
+		out = jv_array_append(out, w);
+	}
+	jv_free(warnings);
+	return out;
+}
+
 /* Send a waiting call to its server, or answer a waiting listing. */
 static void
 serve_client(struct client *c)
@@ -1008,7 +1032,7 @@ serve_client(struct client *c)
 		reply(c, JV_OBJECT(jv_string("exit"), jv_number(0),
 		    jv_string("tools"), json_get(cat, "tools"),
 		    jv_string("routes"), json_get(cat, "routes"),
-		    jv_string("warnings"), json_get(cat, "warnings")));
+		    jv_string("warnings"), news(json_get(cat, "warnings"))));
 	} else {
 		const char *name = json_get_str(c->req, "name");
 		jv route = jv_object_get(json_get(cat, "routes"),

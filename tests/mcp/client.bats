@@ -500,3 +500,24 @@ conformance() {
 	assert_output "$(printf 'Echo: 012345\n[output truncated at 12 bytes]')"
 	[ "$(grep -c '"tools/call"' wire.ev)" -eq 1 ]
 }
+
+@test "two servers with the same tool name: the first keeps it, the other is said once; long names are cut with a hash" {
+	printf '{"mcpServers":{"a":{"command":"python3","args":["%s/fake-server.py"],"prefix":""},"b":{"command":"python3","args":["%s/fake-server.py"],"prefix":""},"c":{"command":"python3","args":["%s/fake-server.py"],"prefix":"a_rather_long_prefix_that_goes_on_and_on_and_on_and_on_and_on_"}}}' \
+		"$BATS_TEST_DIRNAME" "$BATS_TEST_DIRNAME" "$BATS_TEST_DIRNAME" >mcp.json
+	mkdir hold
+	tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	HOLDER=$!
+	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
+	run --separate-stderr tool-run -d tools --list
+	assert_success
+	run jq -r '.[].function.name' <<<"$output"
+	assert_line --index 0 one
+	[ "${#lines[6]}" -eq 64 ]
+	[[ ${lines[6]} =~ ^a_rather_long_prefix_that_goes_on_and_on_and_on_and_on__[0-9a-f]{8}$ ]]
+	[[ ${lines[7]} =~ ^a_rather_long_prefix_that_goes_on_and_on_and_on_and_on__[0-9a-f]{8}$ ]]
+	[ "${lines[6]}" != "${lines[7]}" ]
+	[ "$(grep -c '^one$' <<<"$output")" -eq 1 ]
+	[ "$(grep -c 'MCP tool one of b: the name one is taken; skipped' <<<"$stderr")" -eq 1 ]
+	run --separate-stderr tool-run -d tools --list
+	[[ $stderr != *"is taken"* ]]
+}

@@ -77,7 +77,7 @@ our_servers() {
 
 @test "three servers listed at once: valid names in a stable order, executables win a collision" {
 	config
-	printf '#!/bin/sh\necho mine\n' >tools/ev_echo
+	printf '#!/bin/sh\n[ "$1" != --schema ] || exec echo "{\\"name\\":\\"ev_echo\\"}"\necho mine\n' >tools/ev_echo
 	chmod +x tools/ev_echo
 	run --separate-stderr tool-run -d tools -M mcp.json --list
 	assert_success
@@ -257,7 +257,7 @@ our_servers() {
 	jq '.mcpServers.broken = {"command": "/nonexistent/server"}' mcp.json >m && mv m mcp.json
 	run --separate-stderr tool-run -d tools -M mcp.json --list
 	assert_success
-	[[ $stderr == *"MCP server broken exited"* ]]
+	[[ $stderr == *"tool-run: MCP server broken: exited"* ]]
 	jq -e 'any(.[]; .function.name == "ev_get-sum")' <<<"$output"
 }
 

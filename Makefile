@@ -15,6 +15,7 @@ PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
                 -DLLM_DATADIR='"$(DATADIR)"'
 JQ_LIBS   = -ljq -lonig
 CURL_LIBS = -lcurl -lm
+DL_LIBS   = -ldl
 
 PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append bin/tool-mcp \
         bin/llm-prompt bin/llm-mock
@@ -56,7 +57,7 @@ bin/llm-request: bin/llm-request.c lib/libllm.a $(LIBHDR)
 
 bin/tool-mcp: bin/tool-mcp.c lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< lib/libllm.a $(CURL_LIBS) $(JQ_LIBS) $(LDLIBS)
+	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(DL_LIBS) $(LDLIBS)
 
 bin/llm-mock: bin/llm-mock.c lib/libllm.a $(LIBHDR)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

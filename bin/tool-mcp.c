@@ -11,7 +11,6 @@
  * holder of its own for its lifetime.
  */
 #include <dirent.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -1736,10 +1735,8 @@ main(int argc, char *argv[])
 	}
 	if (host.sandbox == NULL)
 		host.sandbox = getenv("LLM_TOOL_SANDBOX");
-	if (hold_at != NULL) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (hold_at != NULL)
 		hold(hold_at, idle);
-	}
 	self = mcp_host_program();
 
 	if (list) {

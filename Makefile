@@ -12,22 +12,28 @@ CFLAGS = -O2 -g
 WERROR = -Werror
 PROJ_CFLAGS   = -std=c11 -Wall -Wextra $(WERROR)
 PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
+                -DLLM_TOOLS_VERSION='"$(VERSION)"' \
                 -DLLM_DATADIR='"$(DATADIR)"'
 JQ_LIBS   = -ljq -lonig
 CURL_LIBS = -lcurl -lm
 DL_LIBS   = -ldl
 
-PROGS = bin/llm-request bin/tool-extract bin/tool-run bin/tool-append bin/tool-mcp \
-        bin/llm-prompt bin/llm-mock
-SCRIPTS = bin/llm-loop bin/llm-guard-blocklist bin/llm-guard-json
-LIBOBJ = lib/common.o lib/json.o lib/toolcall.o lib/jobs.o lib/schema.o \
-         lib/sse.o lib/jsonscan.o lib/term.o lib/pattern.o \
-         lib/textcalls.o lib/mcp.o lib/mcphost.o \
-         lib/mcphttp.o
-LIBHDR = lib/common.h lib/json.h lib/toolcall.h lib/jobs.h lib/schema.h \
-         lib/sse.h lib/jsonscan.h lib/term.h lib/pattern.h \
-         lib/textcalls.h lib/mcp.h lib/mcphost.h \
-         lib/mcphttp.h
+# Where objects and programs go: here by default; a build variant sets
+# BUILD (see the variants below) and gets BUILD/lib, BUILD/bin, BUILD/fuzz.
+BUILD =
+B = $(BUILD:%=%/)
+
+PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
+             llm-status tool-mcp
+PROGS = $(PROG_NAMES:%=bin/%)
+SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
+LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
+            textcalls mcp completion httpd fault reply \
+            request mcphost mcphttp
+LIBHDR = $(LIB_NAMES:%=lib/%.h)
+LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
+LIBA = $(B)lib/libllm.a
+FUZZ_NAMES = sse schema toolcall append jsonscan textcalls
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \
            tools.d/get_order_status tools.d/get_time
@@ -37,35 +43,72 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
               tools.d/sample-data/products.json \
               tools.d/sample-data/orders.json
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
-       man/man1/tool-mcp.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
-       man/man1/llm-guard-json.1
+       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 \
+       man/man1/tool-mcp.1
 MAN7 = man/man7/llm-tools.7
 
 all: $(PROGS) $(TOOLS_C)
 
-lib/libllm.a: $(LIBOBJ)
+# The programs alone, in $(B)bin (all of a build variant).
+programs: $(PROG_NAMES:%=$(B)bin/%)
+
+$(LIBA): $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
-lib/%.o: lib/%.c $(LIBHDR)
+$(B)lib/%.o: lib/%.c $(LIBHDR)
+	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-bin/llm-request: bin/llm-request.c lib/libllm.a $(LIBHDR)
+$(B)bin/llm-request: LINK_LIBS = $(CURL_LIBS)
+$(B)bin/tool-mcp: LINK_LIBS = $(DL_LIBS)
+$(B)bin/%: bin/%.c $(LIBA) $(LIBHDR) Makefile
+	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< lib/libllm.a $(CURL_LIBS) $(JQ_LIBS) $(LDLIBS)
+	    -o $@ $< $(LIBA) $(LINK_LIBS) $(JQ_LIBS) $(LDLIBS)
 
-bin/tool-mcp: bin/tool-mcp.c lib/libllm.a $(LIBHDR)
+# A server on lib/httpd.c that the tests run.
+$(B)tests/httpd/echo: tests/httpd/echo.c $(LIBA) $(LIBHDR)
+	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(DL_LIBS) $(LDLIBS)
+	    -o $@ $< $(LIBA) $(JQ_LIBS) $(LDLIBS)
 
-bin/llm-mock: bin/llm-mock.c lib/libllm.a $(LIBHDR)
-	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(LDLIBS)
+# The fuzz harnesses of tests/fuzz/NAME_fuzz.c, each linked with
+# FUZZ_MAIN: the corpus replayer, or nothing under libFuzzer.
+FUZZ_MAIN = tests/fuzz/replay.c
+fuzzers: $(FUZZ_NAMES:%=$(B)fuzz/%)
+print-fuzz-names:
+	@echo $(FUZZ_NAMES)
+print-version:
+	@echo $(VERSION)
+print-progs:
+	@echo $(PROG_NAMES)
 
-bin/%: bin/%.c lib/libllm.a $(LIBHDR)
+$(B)fuzz/%: tests/fuzz/%_fuzz.c $(FUZZ_MAIN) tests/fuzz/fuzz.h $(LIBA) $(LIBHDR)
+	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< lib/libllm.a $(JQ_LIBS) $(LDLIBS)
+	    $(FUZZ_LDFLAGS) -o $@ $< $(FUZZ_MAIN) $(LIBA) $(JQ_LIBS) $(LDLIBS)
+
+# The build variants, each in its own directory under build/:
+#   asan         the programs with AddressSanitizer and UBSan
+#   valgrind     the programs as built normally, for valgrind to run
+#   fuzz-replay  the fuzz harnesses as corpus replayers, with the sanitizers
+#   fuzz-build   the fuzz harnesses under libFuzzer (clang)
+SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=undefined
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan WERROR= \
+	    CFLAGS='$(SAN_CFLAGS) -Wno-format-truncation' programs
+valgrind:
+	@$(MAKE) --no-print-directory BUILD=build/valgrind programs
+fuzz-replay:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz-replay WERROR= \
+	    CFLAGS='$(SAN_CFLAGS)' fuzzers
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz-libfuzzer WERROR= \
+	    CC=clang CFLAGS='$(SAN_CFLAGS) -fsanitize=fuzzer-no-link' \
+	    FUZZ_MAIN= FUZZ_LDFLAGS=-fsanitize=fuzzer fuzzers
 
 # The JSON Schema Test Suite runner of tests/schema-suite.bats.
 build/schema-suite: tests/schema-suite.c lib/libllm.a $(LIBHDR)
@@ -131,8 +174,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -f $(PROGS) $(TOOLS_C) lib/*.o lib/libllm.a
+	rm -f $(PROGS) $(TOOLS_C) lib/*.o lib/libllm.a tests/httpd/echo
 	rm -rf build
 
-.PHONY: all deps check check-mcp check-asan check-valgrind fuzz bench demo install \
-	uninstall clean
+.PHONY: all programs fuzzers print-fuzz-names print-version print-progs asan valgrind fuzz-replay fuzz-build deps check \
+	check-mcp check-asan check-valgrind fuzz bench demo install uninstall clean

@@ -1,31 +1,46 @@
 /*
  * llm-prompt: start or continue a Chat Completions request. Writes a
  * request with an optional system message, the tools of a tools file
- * (from tool-run --list) and PROMPT as a user message; with -c it
- * continues the request or conversation in FILE (or stdin) instead.
+ * (from tool-run --list) and a user message: text piped in on stdin,
+ * the files of -f, then PROMPT; with -c it continues the request or
+ * conversation in FILE (or stdin) instead. Without PROMPT and -c, stdin
+ * is the request when it starts with { or [, else the prompt; with -c
+ * FILE and no PROMPT, stdin is not read.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "json.h"
+#include "request.h"
 #include "toolcall.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-N] [-m MODEL] [-s SYSTEM] [-T TOOLS] "
+	fprintf(f, "usage: %s [-IN] [-m MODEL] [-s SYSTEM] [-T TOOLS] "
 	    "[-C CHOICE] [-c REQUEST]\n"
-	    "                  [-O FILE] [PROMPT]\n", progname);
+	    "                  [-f FILE]... [-o NAME=VALUE]... [-J SCHEMA] "
+	    "[-O FILE] [PROMPT]\n", progname);
 	if (f == stdout)
-		fputs("Write a Chat Completions request with PROMPT as its user message.\n"
+		fputs("Write a Chat Completions request with PROMPT as its user message,\n"
+		    "after the text piped in on stdin and the files of -f.\n"
 		    "  -m, --model MODEL       set the model\n"
 		    "  -s, --system TEXT       set the system message\n"
 		    "  -T, --tools FILE        add the tools of FILE (tool-run --list)\n"
 		    "  -c, --continue REQUEST  continue REQUEST (- for stdin)\n"
 		    "  -C, --tool-choice CHOICE  auto, none, required or a function name\n"
 		    "  -N, --no-tools          offer no tools: remove tools and tool_choice\n"
+		    "  -f, --file FILE         add the text of FILE, with its name (- for stdin;\n"
+		    "                          repeatable)\n"
+		    "  -I, --no-stdin          do not read piped text from stdin\n"
+		    "  -o, --option NAME=VALUE set a request field: VALUE as JSON when it is\n"
+		    "                          JSON, else as a string (repeatable)\n"
+		    "  -J, --schema SCHEMA     ask for a reply that follows a JSON Schema\n"
+		    "                          (a file, or inline JSON)\n"
 		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n", f);
 }
 
@@ -37,6 +52,10 @@ static const struct option longopts[] = {
 	{"continue", required_argument, NULL, 'c'},
 	{"tool-choice", required_argument, NULL, 'C'},
 	{"no-tools", no_argument, NULL, 'N'},
+	{"file", required_argument, NULL, 'f'},
+	{"no-stdin", no_argument, NULL, 'I'},
+	{"option", required_argument, NULL, 'o'},
+	{"schema", required_argument, NULL, 'J'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -122,18 +141,100 @@ set_system(jv messages, const char *text)
 	return out;
 }
 
+/* Append part to the user message text, a blank line after the last. */
+static void
+add_part(struct buf *text, const char *part, size_t n)
+{
+	if (n == 0)
+		return;
+	if (text->len > 0)
+		buf_append_str(text, "\n\n");
+	buf_append(text, part, n);
+}
+
+/* Add the text piped in (b, from stdin) to the user message: its
+ * trailing newlines dropped, nothing when that leaves nothing. */
+static void
+add_piped(struct buf *text, struct buf *b)
+{
+	size_t n = b->len;
+
+	check_text(b, "standard input");
+	while (n > 0 && (b->data[n - 1] == '\n' || b->data[n - 1] == '\r'))
+		n--;
+	if (n > 0)
+		add_part(text, b->data, n);
+}
+
+/* Add file path (- for stdin) to the user message, framed with its name. */
+static void
+add_file(struct buf *text, const char *path)
+{
+	struct buf b = {0}, framed = {0};
+	const char *name = strcmp(path, "-") == 0 ? "(standard input)" : path;
+
+	read_input(path, strcmp(path, "-") == 0 ? "standard input" : path, &b,
+	    TEXT_INPUT_MAX);
+	check_text(&b, strcmp(path, "-") == 0 ? "standard input" : path);
+	frame_file(&framed, name, b.data ? b.data : "", b.len);
+	add_part(text, framed.data, framed.len);
+	buf_free(&framed);
+	buf_free(&b);
+}
+
+/* Does text start with { or [, blanks aside: a request, not a prompt? */
+static int
+looks_like_request(const struct buf *b)
+{
+	size_t i = strspn(b->data, " \t\r\n");
+
+	return i < b->len && (b->data[i] == '{' || b->data[i] == '[');
+}
+
+/* The request of -c, or the one read from stdin (b, when not NULL). */
+static jv
+continued_request(const char *cont, struct buf *b)
+{
+	jv request, messages;
+
+	if (b != NULL) {
+		request = json_parse(b->data, b->len);
+		if (!jv_is_valid(request)) {
+			char *msg = json_invalid_message(request);
+			die(EXIT_INPUT, "request (standard input): not a JSON "
+			    "document: %s", msg);
+		}
+		cont = "standard input";
+	} else {
+		request = json_read_doc(cont, "request");
+	}
+	if (jv_get_kind(request) == JV_KIND_ARRAY)
+		request = JV_OBJECT(jv_string("messages"), request);
+	if (jv_get_kind(request) != JV_KIND_OBJECT)
+		die(EXIT_INPUT, "request (%s): %s, not an object", cont,
+		    json_kind_name(request));
+	messages = json_get(request, "messages");
+	if (jv_get_kind(messages) != JV_KIND_ARRAY)
+		die(EXIT_INPUT, "request (%s): no messages array", cont);
+	jv_free(messages);
+	return request;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *model = NULL, *system = NULL, *tools = NULL, *cont = NULL;
-	jv choice = jv_invalid(), has;
-	int no_tools = 0;
-	jv request, messages;
-	const char *output = NULL;
-	int c;
+	const char *output = NULL, *schema = NULL, *prompt;
+	jv choice = jv_invalid(), has, options = jv_array();
+	jv request, messages, format = jv_invalid();
+	struct buf piped = {0}, text = {0};
+	int no_tools = 0, no_stdin = 0, have_piped = 0, c, i, n;
+	char **files = xmalloc(sizeof *files * (size_t)argc);
+	int nfiles = 0, file_stdin = 0, rc = 0;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "m:s:T:c:C:NhVO:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:T:c:C:NhVO:f:Io:J:", longopts,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model = optarg;
@@ -157,45 +258,101 @@ main(int argc, char *argv[])
 		case 'N':
 			no_tools = 1;
 			break;
+		case 'f':
+			if (strcmp(optarg, "-") == 0 && file_stdin++)
+				die(EXIT_USAGE, "-f -: standard input given twice");
+			files[nfiles++] = optarg;
+			break;
+		case 'I':
+			no_stdin = 1;
+			break;
+		case 'o':
+			options = jv_array_append(options, jv_string(optarg));
+			break;
+		case 'J':
+			schema = optarg;
+			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			goto out;
 		case 'V':
 			puts("llm-prompt " LLM_TOOLS_VERSION);
-			return 0;
+			goto out;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	}
-	if (argc - optind > 1 || (argc - optind == 0 && cont == NULL)) {
+	if (argc - optind > 1) {
 		usage(stderr);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
+	prompt = optind < argc ? argv[optind] : NULL;
+	if (file_stdin && cont != NULL && strcmp(cont, "-") == 0)
+		die(EXIT_USAGE, "-f -: standard input is already the "
+		    "conversation (-c -)");
+	/* Every argument is checked before stdin is read. */
+	request = jv_object();
+	n = jv_array_length(jv_copy(options));
+	for (i = 0; i < n; i++) {
+		jv o = jv_array_get(jv_copy(options), i);
+		request = request_set_option(request, jv_string_value(o));
+		jv_free(o);
+	}
+	if (schema != NULL) {
+		if (jv_object_has(jv_copy(request), jv_string("response_format")))
+			die(EXIT_USAGE, "--schema and -o response_format do not "
+			    "go together");
+		format = response_format_option(schema);
+	}
+	/* Text piped in, with PROMPT or as the prompt (or request) when
+	 * there is no -c; not when stdin is a file of -f, a terminal,
+	 * closed, or -I says no. */
+	if ((prompt != NULL || cont == NULL) && !no_stdin && !file_stdin &&
+	    !(cont != NULL && strcmp(cont, "-") == 0) &&
+	    !isatty(STDIN_FILENO) && fcntl(STDIN_FILENO, F_GETFD) != -1) {
+		read_input("-", "standard input", &piped, JSON_INPUT_MAX);
+		have_piped = piped.len > strspn(piped.data, " \t\r\n");
+	}
+	if (prompt == NULL && cont == NULL && !have_piped && nfiles == 0)
+		die(EXIT_USAGE, "no PROMPT: give one, pipe it in, or give -c "
+		    "or -f (see --help)");
 	if (output != NULL)
 		output_to(output);
 	if (cont != NULL) {
-		request = json_read_doc(cont, "request");
-		if (jv_get_kind(request) == JV_KIND_ARRAY)
-			request = JV_OBJECT(jv_string("messages"), request);
-		if (jv_get_kind(request) != JV_KIND_OBJECT)
-			die(EXIT_INPUT, "request (%s): %s, not an object", cont,
-			    json_kind_name(request));
-		messages = json_get(request, "messages");
-		if (jv_get_kind(messages) != JV_KIND_ARRAY)
-			die(EXIT_INPUT, "request (%s): no messages array", cont);
-	} else {
-		request = jv_object();
+		jv fields = request;
+		request = continued_request(cont, NULL);
+		request = jv_object_merge(request, fields);
+	} else if (prompt == NULL && have_piped && looks_like_request(&piped)) {
+		jv fields = request;
+		request = continued_request(NULL, &piped);
+		request = jv_object_merge(request, fields);
+		have_piped = 0;
+	}
+	messages = json_get(request, "messages");
+	if (jv_get_kind(messages) != JV_KIND_ARRAY) {
+		jv_free(messages);
 		messages = jv_array();
 	}
+	if (jv_is_valid(format))
+		request = jv_object_set(request, jv_string("response_format"),
+		    format);
 	if (model != NULL)
 		request = jv_object_set(request, jv_string("model"),
 		    jv_string(model));
 	if (system != NULL)
 		messages = set_system(messages, system);
-	if (optind < argc)
-		messages = jv_array_append(messages,
-		    text_message("user", argv[optind]));
+	if (have_piped)
+		add_piped(&text, &piped);
+	for (i = 0; i < nfiles; i++)
+		add_file(&text, files[i]);
+	if (prompt != NULL)
+		add_part(&text, prompt, strlen(prompt));
+	if (prompt != NULL || text.len > 0)
+		messages = jv_array_append(messages, text_message("user",
+		    text.data != NULL ? text.data : ""));
 	request = jv_object_set(request, jv_string("messages"), messages);
 	if (tools != NULL && !no_tools)
 		request = merge_tools(request, tools);
@@ -213,9 +370,18 @@ main(int argc, char *argv[])
 		choice = jv_invalid();
 	}
 	jv_free(has);
-	if (jv_is_valid(choice))
+	if (jv_is_valid(choice)) {
 		request = jv_object_set(request, jv_string("tool_choice"), choice);
+		choice = jv_invalid();
+	}
 	json_write_stdout(request);
-	finish_stdout();
-	return 0;
+	buf_free(&piped);
+	buf_free(&text);
+out:
+	jv_free(choice);
+	jv_free(options);
+	free(files);
+	if (rc == 0)
+		finish_stdout();
+	return rc;
 }

@@ -597,7 +597,10 @@ request_headers(struct curl_slist *user, int stream, char *key)
 	if (!user_sets(user, "Accept"))
 		h = append_header(h, "Accept", stream ? "text/event-stream" :
 		    "application/json");
-	if (key != NULL && *key != '\0' && !user_sets(user, "Authorization")) {
+	/* A key of the user's own (Azure's api-key, ...) replaces ours:
+	 * never two credentials in one request. */
+	if (key != NULL && *key != '\0' && !user_sets(user, "Authorization") &&
+	    !user_sets(user, "api-key") && !user_sets(user, "x-api-key")) {
 		struct buf bearer = {0};
 		buf_append_str(&bearer, "Bearer ");
 		buf_append_str(&bearer, key);

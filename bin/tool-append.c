@@ -63,14 +63,11 @@ read_results(void)
 {
 	struct buf b = {0};
 	jv results;
-	int i, n, rc;
+	int i, n;
 
 	if (isatty(STDIN_FILENO))
 		return jv_array();
-	rc = read_fd_all(STDIN_FILENO, &b, JSON_INPUT_MAX);
-	if (rc != 0)
-		die(EXIT_INPUT, "results (standard input): %s",
-		    rc == -2 ? "too large" : "read error");
+	read_file_or_die(NULL, JSON_INPUT_MAX, &b, EXIT_INPUT);
 	if (b.len == strspn(b.data, " \t\r\n")) {
 		buf_free(&b);
 		return jv_array();
@@ -133,14 +130,11 @@ main(int argc, char *argv[])
 			puts("tool-append " LLM_TOOLS_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			usage_error(usage, NULL);
 		}
 	}
-	if (argc - optind != 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind != 2)
+		usage_error(usage, NULL);
 	if (strcmp(argv[optind], "-") == 0 || strcmp(argv[optind + 1], "-") == 0)
 		die(EXIT_USAGE, "REQUEST and RESPONSE must be files: "
 		    "standard input carries the results");

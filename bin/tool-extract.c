@@ -2,7 +2,8 @@
  * tool-extract: read a Chat Completions response (FILE or stdin) and
  * write the JSON array of its tool calls in the OpenAI shape, or with -r
  * the reply text (escaped when stdout is a terminal). Exit 0 with calls, 1 with none (stdout "[]"), 3 when
- * the input is not a response.
+ * the input is not a response; with -k, 9 when the reply does not follow
+ * the JSON Schema of the request's response_format.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "request.h"
 #include "term.h"
 #include "textcalls.h"
 #include "toolcall.h"
@@ -18,10 +20,12 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-rW] [-O FILE] [FILE]\n", progname);
+	fprintf(f, "usage: %s [-rW] [-k REQUEST] [-O FILE] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Write the tool calls of a Chat Completions response as a JSON array.\n"
 		    "  -r, --reply        write the reply text instead\n"
+		    "  -k, --check REQUEST  with -r: only a reply that follows the JSON Schema\n"
+		    "                     of REQUEST's response_format, else exit 9\n"
 		    "  -W, --text-calls   also read tool calls the model wrote as text\n"
 		    "  -O, --output FILE  write to FILE: all of it, or leave FILE be\n"
 		    "Exit 0 with calls, 1 without (stdout []), 3 on bad input.\n", f);
@@ -29,6 +33,7 @@ usage(FILE *f)
 
 static const struct option longopts[] = {
 	{"reply", no_argument, NULL, 'r'},
+	{"check", required_argument, NULL, 'k'},
 	{"text-calls", no_argument, NULL, 'W'},
 	{"output", required_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
@@ -75,18 +80,57 @@ write_reply(jv message)
 	return 0;
 }
 
+/* Exit 9 unless the reply text of message (borrowed) follows the JSON
+ * Schema that the request in path asks for (if it asks for one). */
+static void
+check_reply(jv message, const char *path)
+{
+	jv request = json_read_doc(path, "request");
+	jv schema = request_reply_schema(request);
+	jv text, problems;
+	struct buf all = {0};
+	int i, n;
+
+	jv_free(request);
+	if (!jv_is_valid(schema))
+		return;
+	text = reply_text(message, "content");
+	if (jv_is_valid(text))
+		problems = reply_schema_check(schema, jv_string_value(text),
+		    (size_t)jv_string_length_bytes(jv_copy(text)));
+	else
+		problems = JV_ARRAY(jv_string("/: the reply holds no text"));
+	n = jv_array_length(jv_copy(problems));
+	for (i = 0; i < n; i++) {
+		jv p = jv_array_get(jv_copy(problems), i);
+		if (i > 0)
+			buf_append_str(&all, "; ");
+		buf_append_str(&all, jv_string_value(p));
+		jv_free(p);
+	}
+	if (n > 0)
+		die(EXIT_SCHEMA, "the reply does not follow the schema: %s",
+		    all.data);
+	jv_free(problems);
+	jv_free(text);
+	jv_free(schema);
+}
+
 int
 main(int argc, char *argv[])
 {
 	jv response, message, calls;
-	const char *output = NULL;
+	const char *output = NULL, *check = NULL;
 	int c, reply = 0, text_calls = 0, rc;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "rWhVO:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "rk:WhVO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			reply = 1;
+			break;
+		case 'k':
+			check = optarg;
 			break;
 		case 'W':
 			text_calls = 1;
@@ -101,14 +145,13 @@ main(int argc, char *argv[])
 			puts("tool-extract " LLM_TOOLS_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			usage_error(usage, NULL);
 		}
 	}
-	if (argc - optind > 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind > 1)
+		usage_error(usage, NULL);
+	if (check != NULL && !reply)
+		usage_error(usage, "-k needs -r");
 	if (output != NULL)
 		output_to(output);
 	response = json_read_doc(argv[optind], "response");
@@ -122,6 +165,8 @@ main(int argc, char *argv[])
 	}
 	if (reply) {
 		message = message_with_text(message);
+		if (check != NULL)
+			check_reply(message, check);
 		rc = write_reply(message);
 	} else {
 		calls = normalize_tool_calls(response, message);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -795,8 +796,8 @@ call_id_has_nul(jv call)
 }
 
 /* The journal of a run: one JSON line per event, {"started": ID} before
- * a call runs and its tool message once it is done, each written whole
- * and synced, so that a run killed at any moment can be resumed without
+ * a call runs and its tool message once it is done, each with "time"
+ * (seconds since the epoch, to the millisecond), written whole and synced, so that a run killed at any moment can be resumed without
  * running any call twice. */
 struct journal {
 	int fd;
@@ -808,8 +809,15 @@ struct journal {
 static void
 journal_write(struct journal *j, jv line)
 {
-	char *text = json_dump(line);
-	size_t n = strlen(text);
+	struct timespec now;
+	char *text;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	line = jv_object_set(line, jv_string("time"), jv_number((double)
+	    (now.tv_sec * 1000 + now.tv_nsec / 1000000) / 1000));
+	text = json_dump(line);
+	n = strlen(text);
 
 	text = xrealloc(text, n + 2);
 	text[n++] = '\n';
@@ -1148,8 +1156,13 @@ main(int argc, char *argv[])
 			jv_free(args);
 			if (!jv_is_valid(early[i]))
 				early[i] = gate_ask(&gate, &jobs[i]);
-			if (jv_is_valid(early[i]))
+			if (jv_is_valid(early[i])) {
+				if (journal.verbose)
+					show("x>", valid_tool_name(jobs[i].name) ?
+					    jobs[i].name : "?", jv_string_value(early[i]),
+					    strlen(jv_string_value(early[i])));
 				early[i] = error_content(early[i]);
+			}
 		}
 		jobs[i].skip = jv_is_valid(early[i]);
 		jv_free(call);

@@ -45,17 +45,8 @@ static void
 vwarn(const char *fmt, va_list ap, int errnum)
 {
 	struct buf line = {0}, shown = {0};
-	va_list copy;
-	int n;
 
-	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0)
-		n = 0;
-	buf_grow(&line, (size_t)n);
-	vsnprintf(line.data, (size_t)n + 1, fmt, ap);
-	line.len = (size_t)n;
+	buf_vprintf(&line, fmt, ap);
 	if (errnum) {
 		buf_append_str(&line, ": ");
 		buf_append_str(&line, strerror(errnum));
@@ -96,6 +87,20 @@ die(int code, const char *fmt, ...)
 	vwarn(fmt, ap, 0);
 	va_end(ap);
 	exit(code);
+}
+
+void
+usage_error(void (*usage)(FILE *), const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vwarn(fmt, ap, 0);
+		va_end(ap);
+	}
+	usage(stderr);
+	exit(EXIT_USAGE);
 }
 
 void *
@@ -158,6 +163,50 @@ buf_append_str(struct buf *b, const char *s)
 }
 
 void
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	buf_grow(b, n > 0 ? (size_t)n : 0);
+	if (n > 0)
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += n > 0 ? (size_t)n : 0;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
 buf_free(struct buf *b)
 {
 	free(b->data);
@@ -188,6 +237,42 @@ read_fd_all(int fd, struct buf *b, size_t max)
 	}
 	b->data[b->len] = '\0';
 	return 0;
+}
+
+const char *
+file_name(const char *path)
+{
+	return path == NULL || strcmp(path, "-") == 0 ? "standard input" :
+	    path;
+}
+
+int
+read_file(const char *path, size_t max, struct buf *b, char *why)
+{
+	int fd = STDIN_FILENO, rc;
+
+	if (path != NULL && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, READ_WHY_MAX, "%s", strerror(errno));
+		return -1;
+	}
+	rc = read_fd_all(fd, b, max);
+	if (rc == -1)
+		snprintf(why, READ_WHY_MAX, "%s", strerror(errno));
+	else if (rc == -2)
+		snprintf(why, READ_WHY_MAX, "larger than %zu bytes", max);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc == 0 ? 0 : -1;
+}
+
+void
+read_file_or_die(const char *path, size_t max, struct buf *b, int code)
+{
+	char why[READ_WHY_MAX];
+
+	if (read_file(path, max, b, why) < 0)
+		die(code, "%s: %s", file_name(path), why);
 }
 
 double

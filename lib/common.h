@@ -6,9 +6,13 @@
 #define LLM_COMMON_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 
-#define LLM_TOOLS_VERSION "0.1.0"
+/* The version comes from the Makefile's VERSION, its one home. */
+#ifndef LLM_TOOLS_VERSION
+#error "LLM_TOOLS_VERSION is set by the Makefile (-DLLM_TOOLS_VERSION)"
+#endif
 
 /* The one exit-code table of the project (see llm-tools(7), EXIT STATUS). */
 enum {
@@ -18,8 +22,14 @@ enum {
 	EXIT_API = 4,       /* the API refused the request (4xx) */
 	EXIT_TRANSIENT = 5, /* network or server failure, broken response;
 	                       llm-loop: the keep directory is in use */
-	EXIT_TURNS = 6,     /* llm-loop: turn limit reached */
-	EXIT_GUARD = 7      /* llm-loop: reply refused by a guard */
+	EXIT_TURNS = 6,     /* llm-loop: turn limit reached, or tools still
+	                       called after --final */
+	EXIT_GUARD = 7,     /* llm-loop: reply refused by a guard */
+	EXIT_PARTIAL = 8,   /* llm-loop: reply cut short (finish_reason
+	                       length or content_filter) */
+	EXIT_SCHEMA = 9     /* the reply does not follow the JSON Schema
+	                       its request asks for (tool-extract -k,
+	                       llm-loop) */
 };
 
 struct buf {
@@ -34,6 +44,10 @@ void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnx_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A usage error: say what is wrong (when fmt is not NULL), show the
+ * synopsis with usage(stderr), exit 2. */
+_Noreturn void usage_error(void (*usage)(FILE *), const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
@@ -41,11 +55,32 @@ char *xstrdup(const char *s);
 void buf_grow(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_append_str(struct buf *b, const char *s);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
+
+/* Write all n bytes (EINTR retried); 0, or -1 with errno. */
+int write_all(int fd, const char *p, size_t n);
 
 /* Read fd to EOF into b (NUL-terminated). 0, or -1 with errno, or
  * -2 when more than max bytes arrive. */
 int read_fd_all(int fd, struct buf *b, size_t max);
+
+/* Room for the reason read_file gives. */
+#define READ_WHY_MAX 128
+
+/* The name messages use for path: "standard input" for NULL or "-". */
+const char *file_name(const char *path);
+
+/* Read the file at path (standard input when NULL or "-") to its end
+ * into b, NUL-terminated, refusing more than max bytes: 0, or -1 with
+ * why (READ_WHY_MAX bytes) saying why: strerror's text or "larger than
+ * N bytes". Never exits; b holds what was read. */
+int read_file(const char *path, size_t max, struct buf *b, char *why);
+
+/* read_file, or say "prog: FILE: why" and exit with code. */
+void read_file_or_die(const char *path, size_t max, struct buf *b, int code);
 
 /* Seconds on the monotonic clock. */
 double now_seconds(void);

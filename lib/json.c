@@ -113,24 +113,10 @@ jv
 json_read_doc(const char *path, const char *what)
 {
 	struct buf b = {0};
-	int fd = STDIN_FILENO, rc;
-	const char *name = "standard input";
+	const char *name = file_name(path);
 	jv v;
 
-	if (path != NULL && strcmp(path, "-") != 0) {
-		name = path;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			die(EXIT_INPUT, "%s: %s", path, strerror(errno));
-	}
-	rc = read_fd_all(fd, &b, JSON_INPUT_MAX);
-	if (rc == -1)
-		die(EXIT_INPUT, "%s: %s", name, strerror(errno));
-	if (rc == -2)
-		die(EXIT_INPUT, "%s: larger than %zu bytes", name,
-		    JSON_INPUT_MAX);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	read_file_or_die(path, JSON_INPUT_MAX, &b, EXIT_INPUT);
 	v = json_parse(b.data, b.len);
 	buf_free(&b);
 	if (!jv_is_valid(v)) {

@@ -69,6 +69,24 @@ utf8_sequence(struct scan *s)
 	return 0;
 }
 
+int
+utf8_check(const char *text, size_t len, size_t *error_at)
+{
+	struct scan s = {0};
+
+	s.p = (const unsigned char *)text;
+	s.end = s.p + len;
+	while (s.p < s.end) {
+		if (*s.p < 0x80)
+			s.p++;
+		else if (utf8_sequence(&s) != 0) {
+			*error_at = (size_t)(s.p - (const unsigned char *)text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 hex4(const unsigned char *p)
 {

@@ -30,4 +30,9 @@ int json_scan(const char *text, size_t len, json_key_fn *on_key, void *ctx,
 int json_scan_unique(const char *text, size_t len, size_t *error_at,
     size_t *keylen);
 
+/* 0 when s[0..len) is well-formed UTF-8 (no overlong form, no
+ * surrogate, at most U+10FFFF), else -1 with *error_at at the first
+ * byte of the bad sequence. */
+int utf8_check(const char *s, size_t len, size_t *error_at);
+
 #endif

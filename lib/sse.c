@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "completion.h"
 #include "sse.h"
 
 /* Longest error message kept, in bytes. */
@@ -721,10 +722,7 @@ choice_result(const struct choice *ch, int k)
 		}
 		msg = jv_object_set(msg, jv_string("tool_calls"), calls);
 	}
-	return JV_OBJECT(jv_string("index"), jv_number(k),
-	    jv_string("message"), msg,
-	    jv_string("logprobs"), jv_null(),
-	    jv_string("finish_reason"), ch->finish_reason != NULL ?
+	return chat_choice(k, msg, ch->finish_reason != NULL ?
 	    jv_string(ch->finish_reason) : jv_null());
 }
 
@@ -740,10 +738,8 @@ chat_stream_result(const struct chat_stream *cs)
 	jv r, choices = jv_array();
 	int k;
 
-	r = JV_OBJECT(jv_string("id"), copy_or_null(cs->id.v),
-	    jv_string("object"), jv_string("chat.completion"),
-	    jv_string("created"), copy_or_null(cs->created.v),
-	    jv_string("model"), copy_or_null(cs->model.v));
+	r = chat_completion_head(copy_or_null(cs->id.v),
+	    copy_or_null(cs->created.v), copy_or_null(cs->model.v));
 	if (jv_is_valid(cs->fingerprint.v))
 		r = jv_object_set(r, jv_string("system_fingerprint"),
 		    jv_copy(cs->fingerprint.v));

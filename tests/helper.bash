@@ -18,8 +18,12 @@ setup() {
 	TMP="$BATS_TEST_TMPDIR"
 	cd "$TMP" || return 1
 	unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_ORG_ID OPENAI_PROJECT_ID
-	unset LLM_MODEL LLM_TOOLS_DIR
+	unset LLM_MODEL LLM_TOOLS_DIR LLM_RUNS_DIR LLM_NO_STORE
+	# Runs are kept here, never in the caller's state directory.
+	export XDG_STATE_HOME="$TMP/state"
 	export LC_ALL=C.UTF-8
+	# Programs that read piped text must not wait on the caller's stdin.
+	exec </dev/null
 	if declare -F local_setup >/dev/null; then local_setup; fi
 }
 

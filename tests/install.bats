@@ -44,3 +44,15 @@ stage_tool_run() {
 	assert_output --partial '-DUSER_MARK'
 	assert_output --partial '-Wl,-O1'
 }
+
+@test "every program and script prints the one version, the Makefile's VERSION" {
+	version=$(make -s -C "$ROOT" print-version)
+	[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]
+	for p in llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
+		llm-loop llm-guard-blocklist llm-guard-json; do
+		run --separate-stderr "$p" --version
+		assert_success
+		assert_output "$p $version"
+		assert_equal "$stderr" ""
+	done
+}

@@ -115,9 +115,11 @@ local_setup() {
 	[ $((SECONDS - start)) -lt $((5 * TIME_FACTOR)) ]
 	run cat err
 	assert_output --partial 'interrupted'
-	assert_output --regexp 'continue it with: llm-loop --resume /.*llm-loop\.'
+	assert_output --regexp 'continue it with: llm-loop --resume /.*/llm-tools/runs/[0-9]{8}T'
 	dir=$(sed -n 's/.*--resume //p' err)
 	[ -s "$dir/001-calls.json" ]
+	run jq -c '[.result, .tool_calls[0].outcome]' "$dir/summary.json"
+	assert_output '[{"how":"interrupted","exit_status":130},"interrupted"]'
 	rm -rf "$dir"
 }
 

@@ -51,7 +51,7 @@ script() { # script REPLY... : a mock script of these replies
 	run llm-loop -u "$MOCK_URL" -k keep "1+2?"
 	assert_success
 	run ls keep
-	assert_output "$(printf '%s\n' 001-calls.json 001-request.json 001-response.json 001-results.journal 001-results.json 002-calls.json 002-request.json 002-response.json tools.json)"
+	assert_output "$(printf '%s\n' 001-calls.json 001-request.json 001-response.json 001-results.journal 001-results.json 002-calls.json 002-request.json 002-response.json settings.json summary.json tools.json)"
 	run jq -c '[.[].content]' keep/001-results.json
 	assert_output '["3"]'
 	run jq -c '.' keep/002-calls.json
@@ -114,11 +114,11 @@ script() { # script REPLY... : a mock script of these replies
 	assert_failure 5
 }
 
-@test "with a PROMPT, stdin is never read" {
+@test "with -I, stdin is never read" {
 	script '{"content":"answered"}'
 	mkfifo never-ends
 	# Read-write open: stdin that would block forever if read.
-	run timeout 10 llm-loop -u "$MOCK_URL" "hi" <>never-ends
+	run timeout 10 llm-loop -I -u "$MOCK_URL" "hi" <>never-ends
 	assert_success
 	assert_output answered
 }
@@ -157,7 +157,7 @@ script() { # script REPLY... : a mock script of these replies
 	assert_output 'llm-loop 0.1.0'
 }
 
-@test "the temporary directory is removed when no -k is given" {
+@test "without -k nothing is left in TMPDIR" {
 	script '{"content":"x"}'
 	mkdir tmp
 	TMPDIR=$TMP/tmp run llm-loop -u "$MOCK_URL" "hi"

@@ -558,3 +558,30 @@ now_ms() {
 	json_eq "$(jq -c '[.choices[] | {index, finish_reason, message: {content: .message.content, tool_calls: .message.tool_calls}}]' <<<"$output")" \
 		"$(jq -c '[.[0].choices[] | {index, finish_reason, message: {content: .message.content, tool_calls: .message.tool_calls}}]' s.json)"
 }
+
+@test "tool calls follow tool-extract's rule: empty or missing arguments are {}, whole and streamed" {
+	start_mock -e '{tool_calls: [{name: "a", arguments: ""}, {name: "b"}, {id: "x", function: {name: "c", arguments: ""}}]}'
+	run chat '{"messages":[]}'
+	assert_output 200
+	json_eq "$(jq -c '[.choices[0].message.tool_calls[] | [.id, .function.arguments]]' "$TMP/b")" \
+		'[["call_1_0","{}"],["call_1_1","{}"],["x","{}"]]'
+	run --separate-stderr tool-extract "$TMP/b"
+	assert_success
+	assert_equal "$stderr" ""
+	json_eq "$output" "$(jq -c '.choices[0].message.tool_calls' "$TMP/b")"
+	run chat '{"messages":[],"stream":true}'
+	assert_output 200
+	json_eq "$(chunks | jq -cs '[.[].choices[0].delta.tool_calls // empty | .[]] | group_by(.index) | map(map(.function.arguments) | join(""))')" \
+		'["{}","{}","{}"]'
+}
+
+@test "a tool call id given twice or empty is replaced, as tool-extract replaces it" {
+	start_mock -e '{tool_calls: [{id: "x", name: "a"}, {id: "x", name: "b"}, {id: "", name: "c"}]}'
+	run chat '{"messages":[]}'
+	assert_output 200
+	run jq -r '.choices[0].message.tool_calls | map(.id) | join(" ")' "$TMP/b"
+	assert_output --regexp '^x call_[0-9a-f]{24} call_[0-9a-f]{24}$'
+	run --separate-stderr tool-extract "$TMP/b"
+	assert_success
+	json_eq "$output" "$(jq -c '.choices[0].message.tool_calls' "$TMP/b")"
+}

@@ -41,6 +41,24 @@ local_setup() {
 	assert_output '["Bearer ***1234","org-1","proj-2","application/json"]'
 }
 
+@test "a user's api-key or Authorization header replaces the bearer key, in any case" {
+	start_mock -e '{content: "ok"}'
+	OPENAI_API_KEY=sk-openai-abcd1234 run --separate-stderr llm-request -u "$MOCK_URL" \
+		-H 'Api-Key: azure-key-5678' req.json
+	assert_success
+	[ -z "$stderr" ]
+	OPENAI_API_KEY=sk-openai-abcd1234 run --separate-stderr llm-request -u "$MOCK_URL" \
+		-H 'X-API-KEY: other-key-9012' req.json
+	assert_success
+	OPENAI_API_KEY=sk-openai-abcd1234 run --separate-stderr llm-request -u "$MOCK_URL" \
+		-H 'authorization: Basic dXNlcjpwYXNz' req.json
+	assert_success
+	run jq -c '.headers | [.authorization, ."api-key", ."x-api-key"]' mock.log
+	assert_output "$(printf '%s\n' '[null,"***5678",null]' '[null,null,"***9012"]' '["Basic ***YXNz",null,null]')"
+	run grep -c 1234 mock.log
+	assert_output 0
+}
+
 @test "no Authorization header without OPENAI_API_KEY" {
 	start_mock -e '{content: "ok"}'
 	run llm-request -u "$MOCK_URL" req.json

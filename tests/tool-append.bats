@@ -169,3 +169,14 @@ JSON
 	[ -z "$output" ]
 	assert_equal "$stderr" 'tool-append: results (standard input): not a JSON document: unexpected "x" at byte 110'
 }
+
+@test "results that cannot be read: exit 3 and prog: FILE: why, as for every file" {
+	mkdir adir
+	run --separate-stderr tool-append req.json resp.json <adir
+	assert_failure 3
+	assert_output ''
+	assert_equal "$stderr" 'tool-append: standard input: Is a directory'
+	run --separate-stderr tool-append adir resp.json </dev/null
+	assert_failure 3
+	assert_equal "$stderr" 'tool-append: adir: Is a directory'
+}

@@ -214,3 +214,23 @@ response() { # response MESSAGE_JSON
 	[ "$(tr -d '\r' <tty.out)" = $'a\\x00b\\e]0;pwned\\x07\\e[2J\\rc\\u{009b}\n\ttab' ]
 	! grep -q $'\e' tty.out
 }
+
+@test "-k: the reply only when it follows the request's JSON Schema, else exit 9" {
+	echo '{"messages":[],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]},"strict":true}}}' >req.json
+	echo '{"choices":[{"message":{"role":"assistant","content":"{\"n\":3}"}}]}' >good.json
+	echo '{"choices":[{"message":{"role":"assistant","content":"{\"m\":3}"}}]}' >bad.json
+	run --separate-stderr tool-extract -r -k req.json good.json
+	assert_success
+	assert_output '{"n":3}'
+	run --separate-stderr tool-extract -r --check req.json bad.json
+	assert_failure 9
+	assert_output ''
+	[[ $stderr == 'tool-extract: the reply does not follow the schema: /: '*'"n"'* ]]
+	# A request that asks for no schema checks nothing.
+	echo '{"messages":[]}' >plain.json
+	run --separate-stderr tool-extract -r -k plain.json bad.json
+	assert_success
+	assert_output '{"m":3}'
+	run --separate-stderr tool-extract -k req.json good.json
+	assert_failure 2
+}

@@ -35,6 +35,8 @@ import time
 RUNS = int(sys.argv[sys.argv.index("-n") + 1]) if "-n" in sys.argv else 30
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORK = tempfile.mkdtemp(prefix="llm-bench.")
+# The loop keeps its runs here, not in the user's state directory.
+os.environ["LLM_RUNS_DIR"] = os.path.join(WORK, "runs")
 rows = []
 
 

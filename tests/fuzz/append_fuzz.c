@@ -17,16 +17,11 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const uint8_t *cut = memchr(data, '\0', size);
 	jv calls, results, ordered;
 	int i, n;
 
-	if (cut == NULL)
-		cut = memchr(data, '\n', size);
-	if (cut == NULL)
+	if (parse_pair(data, size, &calls, &results) < 0)
 		return 0;
-	calls = parse_copy(data, (size_t)(cut - data));
-	results = parse_copy(cut + 1, size - (size_t)(cut - data) - 1);
 	if (jv_is_valid(calls) && jv_is_valid(results)) {
 		ordered = results_in_call_order(calls, results);
 		if (jv_is_valid(ordered)) {

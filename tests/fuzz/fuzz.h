@@ -49,4 +49,21 @@ parse_copy(const uint8_t *p, size_t n)
 	return v;
 }
 
+
+/* The two documents of an input, split at its first NUL byte or, when it
+ * has none, its first newline: 0, or -1 when it has neither. */
+static inline int
+parse_pair(const uint8_t *data, size_t size, jv *first, jv *second)
+{
+	const uint8_t *cut = memchr(data, '\0', size);
+
+	if (cut == NULL)
+		cut = memchr(data, '\n', size);
+	if (cut == NULL)
+		return -1;
+	*first = parse_copy(data, (size_t)(cut - data));
+	*second = parse_copy(cut + 1, size - (size_t)(cut - data) - 1);
+	return 0;
+}
+
 #endif

@@ -3,11 +3,8 @@
  * instance, both JSON, separated by the first NUL byte (or, when there
  * is none, the first newline). When both parse, schema_check must return
  * an array of strings "PATH: ...", PATH starting with "/".
- *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
- *	    -D_GNU_SOURCE -Ilib tests/fuzz/schema_fuzz.c lib/schema.c \
- *	    lib/pattern.c lib/common.c lib/json.c -ljq -lonig -o schema_fuzz
- *	./schema_fuzz corpus/   (seed it with schema NUL arguments files)
+ * make fuzz-build builds it (build/fuzz-libfuzzer/fuzz/schema); seed it
+ * with files of a schema, a NUL and arguments.
  *
  * libjq 1.6 leaks a string when a document has two values without a
  * separator (jv_parse.c value() drops its argument on "Expected separator
@@ -25,16 +22,11 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const uint8_t *cut = memchr(data, '\0', size);
 	jv schema, instance, result, msg;
 	int i, n;
 
-	if (cut == NULL)
-		cut = memchr(data, '\n', size);
-	if (cut == NULL)
+	if (parse_pair(data, size, &schema, &instance) < 0)
 		return 0;
-	schema = parse_copy(data, (size_t)(cut - data));
-	instance = parse_copy(cut + 1, size - (size_t)(cut - data) - 1);
 	if (jv_is_valid(schema) && jv_is_valid(instance)) {
 		result = schema_check(schema, instance);
 		if (jv_get_kind(result) != JV_KIND_ARRAY)

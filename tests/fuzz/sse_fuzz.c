@@ -3,10 +3,8 @@
  * decoded whole and again in pieces whose sizes derive from the first
  * byte; both runs must give the same response, state and live text.
  *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
- *	    -D_GNU_SOURCE -Ilib tests/fuzz/sse_fuzz.c lib/sse.c \
- *	    lib/common.c lib/json.c -ljq -o sse_fuzz
- *	./sse_fuzz corpus/   (seed it with streams such as *.sse)
+ * make fuzz-build builds it (build/fuzz-libfuzzer/fuzz/sse); seed it
+ * with streams such as *.sse.
  *
  * libjq 1.6 leaks a string when a payload has two values without a
  * separator (jv_parse.c value() drops its argument on "Expected separator

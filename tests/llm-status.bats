@@ -1,0 +1,67 @@
+#!/usr/bin/env bats
+# The status line of llm-loop on a terminal (llm-status): what it waits
+# for and for how long, redrawn in place and erased; never off a
+# terminal, never with -q.
+
+load helper
+
+local_setup() {
+	mkdir mytools
+	printf '#!/bin/sh\nsleep 0.8\necho rested\n' >mytools/nap
+	echo '{"name":"nap","parameters":{"type":"object"}}' >mytools/nap.json
+	chmod +x mytools/nap
+	# A model that thinks for 0.8 s, calls nap twice, then answers.
+	start_mock -e 'if .messages[-1].role == "user"
+		then {delay_ms: 800, tool_calls: [{id: "a", name: "nap", arguments: {}},
+			{id: "b", name: "nap", arguments: {}}, {id: "c", name: "bad\u001b]0;x", arguments: {}}]}
+		else {content: "done"} end'
+}
+
+# on_pty CMD: run CMD (sh -c) on a terminal; $output is what it got.
+on_pty() {
+	run script -qec "$1" /dev/null </dev/null
+}
+
+@test "on a terminal: what the loop waits for and for how long, then erased" {
+	on_pty "llm-loop -d mytools -u $MOCK_URL go"
+	assert_success
+	assert_output --regexp $'\rmodel call 1 of at most 10 \xc2\xb7 [0-9]+\\.[0-9] s'
+	assert_output --partial $'\r3 tools running: nap, nap, bad\\e]0;x \xc2\xb7 '
+	# Erased each time, before the answer.
+	assert_output --regexp $'s\e\\[K\r\e\\[Kdone'
+	[[ $output != *$'\e]0;x'* ]]
+}
+
+@test "never with -q, -v, or when stderr is not a terminal" {
+	on_pty "llm-loop -q -d mytools -u $MOCK_URL go"
+	assert_success
+	assert_output $'done\r'
+	on_pty "llm-loop -v -d mytools -u $MOCK_URL go"
+	refute_output --partial 'running'
+	refute_output --partial 'model call'
+	on_pty "llm-loop -d mytools -u $MOCK_URL go 2>err"
+	assert_output $'done\r'
+	run cat err
+	assert_output ''
+}
+
+@test "llm-status: nothing off a terminal; usage errors exit 2" {
+	run --separate-stderr llm-status "waiting"
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" ''
+	run --separate-stderr llm-status
+	assert_failure 2
+	assert_equal "$stderr" 'usage: llm-status [-c CALLS] [TEXT]'
+	run --separate-stderr llm-status -c calls.json text
+	assert_failure 2
+}
+
+@test "llm-status ends with the process that started it" {
+	# Its parent, a shell on a terminal, goes away: the line is erased.
+	t=$(awk "BEGIN { print 0.6 * $TIME_FACTOR }")
+	on_pty "sh -c 'llm-status waiting & sleep $t' ; sleep $t"
+	assert_success
+	assert_output --regexp $'\rwaiting \xc2\xb7 [0-9]+\\.[0-9] s'
+	[[ $output == *$'\r\e[K' ]]
+}

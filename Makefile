@@ -15,7 +15,6 @@ PROJ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib \
                 -DLLM_TOOLS_VERSION='"$(VERSION)"' \
                 -DLLM_DATADIR='"$(DATADIR)"'
 JQ_LIBS   = -ljq -lonig
-CURL_LIBS = -lcurl -lm
 DL_LIBS   = -ldl
 
 # Where objects and programs go: here by default; a build variant sets
@@ -24,12 +23,12 @@ BUILD =
 B = $(BUILD:%=%/)
 
 PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
-             llm-status tool-mcp
+             llm-status llm-holder tool-mcp
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
-            request mcphost mcphttp
+            request http holder isolate toolsdir mcphost mcphttp
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a
@@ -45,7 +44,7 @@ SAMPLE_DATA = tools.d/sample-data/weather.json \
 MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
-       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 \
+       man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 man/man1/llm-holder.1 \
        man/man1/tool-mcp.1
 MAN7 = man/man7/llm-tools.7
 
@@ -61,7 +60,14 @@ $(B)lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(B)bin/llm-request: LINK_LIBS = $(CURL_LIBS)
+# llm-request and llm-holder load libcurl themselves (lib/curlload.c):
+# llm-request when it makes a transfer itself, which through a
+# connection holder it need not; llm-holder once it is listening.
+$(B)bin/llm-request $(B)bin/llm-holder: $(B)lib/curlload.o
+$(B)bin/llm-request: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS) -lm
+$(B)bin/llm-holder: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS) -lm -lpthread
+# tool-mcp loads libcurl itself (lib/mcphttp.c) once it reaches an HTTP
+# server: a call through a holder never does.
 $(B)bin/tool-mcp: LINK_LIBS = $(DL_LIBS)
 $(B)bin/%: bin/%.c $(LIBA) $(LIBHDR) Makefile
 	@mkdir -p $(@D)

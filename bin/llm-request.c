@@ -24,6 +24,8 @@
 #endif
 
 #include "common.h"
+#include "holder.h"
+#include "http.h"
 #include "json.h"
 #include "jsonscan.h"
 #include "sse.h"
@@ -44,7 +46,8 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-q] [-m MODEL] [-u BASE_URL] [-t SECONDS] "
 	    "[-r RETRIES] [-H HEADER]...\n"
 	    "                   [-c SECONDS] [-i SECONDS] [-M BYTES] "
-	    "[-S [-s]] [-O FILE] [FILE]\n", progname);
+	    "[-S [-s]] [-O FILE]\n"
+	    "                   [-E CAFILE] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Send a Chat Completions request and write the response.\n"
 		    "  -m, --model MODEL          the model (default: the request's,\n"
@@ -57,6 +60,8 @@ usage(FILE *f)
 		    "  -r, --retries N            retries of transient failures (2)\n"
 		    "  -H, --header 'NAME: VALUE' add a header (repeatable)\n"
 		    "  -M, --max-response BYTES   refuse larger responses (64 MiB)\n"
+		    "  -E, --cacert FILE          trust the CAs in FILE (default\n"
+		    "                             $CURL_CA_BUNDLE, $SSL_CERT_FILE)\n"
 		    "  -S, --stream               stream the response; write it whole\n"
 		    "  -s, --show                 show the text on stderr as it comes\n"
 		    "                             (the default when stderr is a terminal)\n"
@@ -75,6 +80,7 @@ static const struct option longopts[] = {
 	{"retries", required_argument, NULL, 'r'},
 	{"header", required_argument, NULL, 'H'},
 	{"max-response", required_argument, NULL, 'M'},
+	{"cacert", required_argument, NULL, 'E'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"stream", no_argument, NULL, 'S'},
 	{"show", no_argument, NULL, 's'},
@@ -101,6 +107,8 @@ struct reply {
 	char request_id[128];
 	double retry_after;   /* seconds asked by the server, or -1 */
 	int should_retry;     /* x-should-retry: 1, 0, or -1 when absent */
+	int via_holder;       /* the transfer is made by a connection holder */
+	struct holder_reply held;
 };
 
 /* Show streamed text as it arrives, unbuffered and made safe for a
@@ -125,8 +133,13 @@ decide_streaming(struct reply *r)
 	char *type = NULL;
 
 	r->decided = 1;
-	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(r->curl, CURLINFO_CONTENT_TYPE, &type);
+	if (r->via_holder) {
+		status = r->held.status;
+		type = r->held.content_type;
+	} else {
+		curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(r->curl, CURLINFO_CONTENT_TYPE, &type);
+	}
 	r->streaming = status >= 200 && status <= 299 && type != NULL &&
 	    strncasecmp(type, "text/event-stream", 17) == 0;
 }
@@ -672,10 +685,13 @@ status_exit(long status, const char *code)
 	return EXIT_API;
 }
 
-/* Exit code of a transfer error: usage for a bad URL, else transient. */
+/* Exit code of a transfer error: usage for a bad URL, refused for a
+ * certificate that does not verify, else transient. */
 static int
 curl_exit(CURLcode rc)
 {
+	if (http_certificate_error(rc))
+		return EXIT_API;
 	switch (rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
@@ -712,31 +728,23 @@ sleep_seconds(double secs)
 		;
 }
 
+/* The handle of a transfer made here, made when first needed (libcurl
+ * is loaded then: see lib/curlload.c). */
 static CURL *
-make_handle(const char *url, const char *payload, size_t payload_len,
-    struct curl_slist *headers, double connect_timeout, char *errbuf)
+make_handle(const struct http_call *call, struct reply *r, char *errbuf)
 {
 	CURL *curl = curl_easy_init();
 
 	if (curl == NULL)
 		die(EXIT_TRANSIENT, "cannot initialize libcurl");
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "llm-tools/" LLM_TOOLS_VERSION);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)payload_len);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(connect_timeout * 1000));
+	http_setup(curl, call, errbuf);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-	return curl;
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, r);
+	return r->curl = curl;
 }
 
 /* The response on stdout: on a terminal made safe for it, in a pipe or
@@ -827,8 +835,9 @@ main(int argc, char *argv[])
 	CURLcode rc;
 	char *url = NULL, *shown = NULL, *payload = NULL, *msg, *key;
 	long retries = DEFAULT_RETRIES, n;
-	const char *output = NULL;
-	int c, ret = 0, attempt, quiet = 0, retryable, stream = 0, show = -1;
+	const char *output = NULL, *cacert = NULL, *holder;
+	struct http_call call = {0};
+	int held, c, ret = 0, attempt, quiet = 0, retryable, stream = 0, show = -1;
 	char shown_last = '\n';
 	struct buf input = {0};
 
@@ -839,7 +848,7 @@ main(int argc, char *argv[])
 	 * other processes of the user. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
-	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshVO:", longopts,
+	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshVO:E:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -886,6 +895,12 @@ main(int argc, char *argv[])
 				die(EXIT_USAGE, "--max-response: not a positive "
 				    "number of bytes: %s", optarg);
 			max_response = (size_t)n;
+			break;
+		case 'E':
+			if (access(optarg, R_OK) != 0)
+				die(EXIT_USAGE, "--cacert: %s: %s", optarg,
+				    strerror(errno));
+			cacert = optarg;
 			break;
 		case 'q':
 			quiet = 1;
@@ -939,14 +954,16 @@ main(int argc, char *argv[])
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EXIT_TRANSIENT, "cannot initialize libcurl");
 	headers = request_headers(user_headers, stream, key);
-	curl = make_handle(url, payload, strlen(payload), headers,
-	    connect_timeout, errbuf);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &reply);
+	call.url = url;
+	call.body = payload;
+	call.body_len = strlen(payload);
+	call.headers = headers;
+	call.timeout = timeout;
+	call.connect_timeout = connect_timeout;
+	call.idle_timeout = idle_timeout;
+	http_ca_choice(cacert, &call.cainfo, &call.capath);
+	holder = getenv("LLM_HOLDER");
 
-	reply.curl = curl;
 	reply.stream = stream;
 	for (attempt = 0;; attempt++) {
 		reply.body.len = 0;
@@ -973,8 +990,21 @@ main(int argc, char *argv[])
 		reply.request_id[0] = '\0';
 		errbuf[0] = '\0';
 
-		rc = curl_easy_perform(curl);
-		if (rc == CURLE_OK || reply.stream_over)
+		/* Through the connection holder when one answers, else here. */
+		held = HOLDER_BYPASS;
+		if (holder != NULL && *holder != '\0') {
+			reply.via_holder = 1;
+			held = holder_perform(holder, &call, on_header, on_body,
+			    &reply, &reply.held, errbuf);
+		}
+		reply.via_holder = held != HOLDER_BYPASS;
+		if (!reply.via_holder && curl == NULL)
+			curl = make_handle(&call, &reply, errbuf);
+		rc = reply.via_holder ? (CURLcode)held : curl_easy_perform(curl);
+		reply.stalled |= reply.via_holder && reply.held.stalled;
+		if (reply.via_holder && (rc == CURLE_OK || reply.stream_over))
+			reply.status = reply.held.status;
+		else if (rc == CURLE_OK || reply.stream_over)
 			curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE,
 			    &reply.status);
 		if (reply.streaming && !reply.too_big) {
@@ -1001,9 +1031,10 @@ main(int argc, char *argv[])
 		}
 		if (rc != CURLE_OK) {
 			ret = curl_exit(rc);
-			snprintf(why, sizeof why, "%s: %s", shown, reply.stalled ?
+			snprintf(why, sizeof why, "%s: %s%s", shown, reply.stalled ?
 			    "the server stopped sending" : *errbuf ? errbuf :
-			    curl_easy_strerror(rc));
+			    curl_easy_strerror(rc), http_certificate_error(rc) ?
+			    " (" HTTP_CA_HINT ")" : "");
 		} else {
 			msg = error_message(&reply.body, code, sizeof code);
 			ret = status_exit(reply.status, code);

@@ -5,7 +5,8 @@
  * "tool_call_id","content"} in call order. The calls are untrusted input:
  * names are looked up, never joined into paths; arguments are checked
  * against the tool's schema before anything runs; tools run without a
- * shell, without secrets, bounded in time, output and resources. Every
+ * shell, without secrets, each in namespaces of its own (no process of
+ * the run is visible to it), bounded in time, output and resources. Every
  * call gets a result: a failure becomes content {"error":"..."} that the
  * model can read. With --list, write the "tools" array of a request for
  * every tool in the directory instead.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #include "mcphost.h"
 #include "schema.h"
 #include "term.h"
+#include "toolsdir.h"
 
 #define SCHEMA_TIMEOUT 5.0
 
@@ -49,14 +52,15 @@ usage(FILE *f)
 		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
 		    "their results as tool messages, in call order.\n"
 		    "  -d, --dir DIR           the tools directory (default $LLM_TOOLS_DIR,\n"
-		    "                          ./tools.d, then the installed example tools)\n"
+		    "                          then ~/.config/llm-tools/tools.d)\n"
 		    "  -t, --timeout SECONDS   time allowed to each call (30)\n"
 		    "  -j, --jobs N            calls running at once (16)\n"
 		    "  -o, --max-output BYTES  stdout kept of each tool (1 MiB)\n"
 		    "  -L, --limit NAME=VALUE  cpu=60 as=8G fsize=1G nofile=1024, or unlimited\n"
 		    "  -e, --env NAME          pass variable NAME to the tools (repeatable)\n"
-		    "  -s, --sandbox CMD       run each tool under CMD; 'default' is\n"
-		    "                          " DEFAULT_SANDBOX "\n"
+		    "  -s, --sandbox CMD       run each tool under CMD instead of in its own\n"
+		    "                          user and PID namespace; 'none': neither;\n"
+		    "                          'default': " DEFAULT_SANDBOX "\n"
 		    "  -c, --confirm           ask on /dev/tty before each call\n"
 		    "  -a, --allow NAMES       run these tools without asking (a,b,c)\n"
 		    "  -x, --deny NAMES        never run these tools\n"
@@ -108,111 +112,35 @@ static jv mcp_answer;
 static char *mcp_program;
 
 static int
-is_dir(const char *path)
+is_tool_dir(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The tools directory: -d, $LLM_TOOLS_DIR, ./tools.d, or the example
- * tools installed beside this program (BINDIR/../share/llm-tools/tools.d,
- * so that a staged or moved installation finds its own), or LLM_DATADIR. */
-static const char *
-find_tools_dir(const char *opt)
-{
-	static char beside[4096];
-	const char *env = getenv("LLM_TOOLS_DIR");
-	ssize_t n;
-	char *slash;
-
-	if (opt != NULL)
-		return opt;
-	if (env != NULL && *env != '\0')
-		return env;
-	if (is_dir("tools.d"))
-		return "tools.d";
-	n = readlink("/proc/self/exe", beside, sizeof beside - 64);
-	if (n > 0) {
-		beside[n] = '\0';
-		if ((slash = strrchr(beside, '/')) != NULL) {
-			strcpy(slash, "/../share/llm-tools/tools.d");
-			if (is_dir(beside))
-				return beside;
-		}
-	}
-	return LLM_DATADIR "/tools.d";
-}
-
 static char *
 tool_path(const char *dir, const char *name)
 {
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-
-	snprintf(p, n, "%s/%s", dir, name);
-	return p;
+	return toolsdir_path(dir, name);
 }
 
-/* Is DIR/name a tool: a valid name for a regular executable file?
- * Symbolic links are followed: what the directory holds is the user's
- * choice; the model only picks among its names. */
 static int
 is_tool(const char *dir, const char *name)
 {
-	struct stat st;
-	char *path;
-	int ok;
-
-	if (!valid_tool_name(name))
-		return 0;
-	path = tool_path(dir, name);
-	ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    access(path, X_OK) == 0;
-	free(path);
-	return ok;
+	return toolsdir_is_tool(dir, name);
 }
 
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The sorted names of the tools in dir; NULL-terminated. NULL when the
- * directory cannot be read. */
 static char **
 tool_names(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names;
-	size_t n = 0, cap = 16;
-
-	if (d == NULL)
-		return NULL;
-	names = xmalloc(cap * sizeof *names);
-	while ((e = readdir(d)) != NULL) {
-		if (!is_tool(dir, e->d_name))
-			continue;
-		if (n + 1 >= cap)
-			names = xrealloc(names, (cap *= 2) * sizeof *names);
-		names[n++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	names[n] = NULL;
-	qsort(names, n, sizeof *names, by_name);
-	return names;
+	return toolsdir_names(dir, 0);
 }
 
 static void
 free_names(char **names)
 {
-	char **p;
-
-	for (p = names; p != NULL && *p != NULL; p++)
-		free(*p);
-	free(names);
+	toolsdir_free_names(names);
 }
 
 static jv
@@ -470,14 +398,14 @@ mcp_route(const char *dir, const char *name)
 
 /* --list: the tools array for every tool in dir. */
 static void
-list_tools(const char *dir)
+list_tools(const char *dir, int configured)
 {
-	char **names = tool_names(dir), **p;
+	char **names = toolsdir_names(dir, 1), **p;
 	jv tools = jv_array();
 
-	if (names == NULL)
+	if (names == NULL && !(configured && errno == ENOENT))
 		die(EXIT_INPUT, "%s: %s", dir, strerror(errno));
-	for (p = names; *p != NULL; p++) {
+	for (p = names; p != NULL && *p != NULL; p++) {
 		jv fn = tool_schema(dir, *p);
 		if (jv_is_valid(fn))
 			fn = function_of(fn, *p);
@@ -508,24 +436,6 @@ listed(const char *list, const char *name)
 		p += n;
 	}
 	return 0;
-}
-
-/* The arguments made safe to show on a terminal: compact JSON with
- * every non-ASCII character escaped, control bytes replaced, cut short. */
-static char *
-printable_arguments(const char *args)
-{
-	jv v = json_parse(args, strlen(args));
-	jv s = jv_dump_string(v, JV_PRINT_ASCII);
-	char *out = xstrdup(jv_string_value(s)), *p;
-
-	jv_free(s);
-	for (p = out; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	if (strlen(out) > 300)
-		strcpy(out + 297, "...");
-	return out;
 }
 
 /* For the prompt of an MCP tool: " (MCP server:tool; annotations say
@@ -573,24 +483,68 @@ mcp_note(const struct job *job)
 	return out;
 }
 
-/* Ask on the terminal whether to run a call. No terminal: no. */
+/* Ask on the terminal whether to run a call: what was typed before the
+ * question is dropped, the whole answer line is read, and only "y" or
+ * "yes" runs it. No terminal: no. */
 static int
 ask(struct gate *g, const struct job *job)
 {
-	char line[64], *shown, *note;
+	char *line = NULL, *note;
+	size_t cap = 0;
+	ssize_t n;
+	int yes;
 
 	if (g->tty == NULL)
 		return 0;
-	shown = printable_arguments(job->input);
+	tcflush(fileno(g->tty), TCIFLUSH);
+	fprintf(g->tty, "%s: run %s ", progname, job->name);
+	term_write(g->tty, job->input, job->input_len, 0);
 	note = mcp_note(job);
-	fprintf(g->tty, "tool-run: run %s %s%s? [y/N] ", job->name, shown,
-	    note);
-	fflush(g->tty);
+	fprintf(g->tty, "%s? [y/N] ", note);
 	free(note);
-	free(shown);
-	if (fgets(line, sizeof line, g->tty) == NULL)
-		return 0;
-	return line[0] == 'y' || line[0] == 'Y';
+	fflush(g->tty);
+	n = getline(&line, &cap, g->tty);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		line[--n] = '\0';
+	yes = n > 0 && (strcasecmp(line, "y") == 0 ||
+	    strcasecmp(line, "yes") == 0);
+	free(line);
+	return yes;
+}
+
+/* Why the tool of a call must not run (someone else could have put
+ * it there or changed it), or jv_invalid(). Said on stderr too: the user
+ * has something to fix. */
+static jv
+check_trust(const struct job *job)
+{
+	char *why = toolsdir_unsafe(job->path);
+	jv msg;
+
+	if (why == NULL)
+		return jv_invalid();
+	warnx("%s", why);
+	msg = jv_string_fmt("tool %s was not run: %s", job->name, why);
+	free(why);
+	return msg;
+}
+
+/* Refuse a tools directory others could change; say why a directory
+ * left there is not used. */
+static void
+use_tools_dir(const char *dir, int configured)
+{
+	struct stat st;
+	char *why = toolsdir_unsafe(dir);
+
+	if (why != NULL) {
+		warnx("%s", why);
+		free(why);
+		exit(EXIT_INPUT);
+	}
+	if (configured && stat(dir, &st) != 0 && is_tool_dir("tools.d"))
+		warnx("./tools.d is not used unless named: pass -d tools.d or "
+		    "set LLM_TOOLS_DIR (no tools directory at %s)", dir);
 }
 
 /* Why the user's lists keep a call from running, or jv_invalid(). */
@@ -612,9 +566,7 @@ static jv
 gate_ask(struct gate *g, const struct job *job)
 {
 	if (g->dry_run) {
-		char *shown = printable_arguments(job->input);
-		warnx("dry run: would run %s %s", job->path, shown);
-		free(shown);
+		warnx("dry run: would run %s %s", job->path, job->input);
 		return jv_string_fmt("not run: this was a dry run; %s was "
 		    "not executed", job->name);
 	}
@@ -832,6 +784,7 @@ static void
 journal_open(struct journal *j, const char *path)
 {
 	struct buf b = {0};
+	struct stat st;
 	char *line, *next;
 
 	j->done = jv_object();
@@ -839,8 +792,21 @@ journal_open(struct journal *j, const char *path)
 	j->fd = -1;
 	if (path == NULL)
 		return;
-	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (j->fd < 0 || read_fd_all(j->fd, &b, JSON_INPUT_MAX) != 0)
+	/* Never through a planted link, never a file others may touch. */
+	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (j->fd < 0 && errno == ELOOP)
+		die(EXIT_INPUT, "journal %s: a symbolic link; refused (the "
+		    "journal is written only as a file of its own)", path);
+	if (j->fd < 0)
+		die(EXIT_INPUT, "journal %s: %s", path, strerror(errno));
+	if (fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		die(EXIT_INPUT, "journal %s: not a regular file; refused", path);
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+		die(EXIT_INPUT, "journal %s: %s; refused (fix: chmod 600 %s, "
+		    "or remove it)", path, st.st_uid != geteuid() ?
+		    "owned by another user" : "writable by others", path);
+	if (read_fd_all(j->fd, &b, JSON_INPUT_MAX) != 0)
 		die(EXIT_INPUT, "journal %s: %s", path, strerror(errno));
 	for (line = b.data; line != NULL && *line != '\0'; line = next) {
 		jv v;
@@ -862,20 +828,23 @@ journal_open(struct journal *j, const char *path)
 	buf_free(&b);
 }
 
-/* A short one-line rendering of text for --verbose. */
+/* A short one-line rendering of text for --verbose, made safe for a
+ * terminal, cut on a character boundary. */
 static void
 show(const char *arrow, const char *name, const char *text, size_t len)
 {
-	char line[100];
-	size_t i, n = 0;
+	size_t n = len;
 
-	for (i = 0; i < len && n < sizeof line - 4; i++)
-		line[n++] = (unsigned char)text[i] < 0x20 ||
-		    text[i] == 0x7f ? ' ' : text[i];
-	if (i < len)
-		n += (size_t)sprintf(line + n, "...");
-	line[n] = '\0';
-	fprintf(stderr, "%s %s %s\n", arrow, name, line);
+	if (n > 200) {
+		n = 200;
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	fprintf(stderr, "%s ", arrow);
+	term_write(stderr, name, strlen(name), 0);
+	fputc(' ', stderr);
+	term_write(stderr, text, n, 0);
+	fprintf(stderr, "%s\n", n < len ? "..." : "");
 }
 
 static void
@@ -970,8 +939,12 @@ split_words(const char *cmd)
 int
 main(int argc, char *argv[])
 {
+	static const char *const own_env[] = {"LLM_TOOLS_DIR",
+	    "LLM_TOOL_SANDBOX", "XDG_CONFIG_HOME", NULL};
 	const char *dir = NULL, *sandbox = getenv("LLM_TOOL_SANDBOX");
 	const char *journal_path = NULL;
+	char *dir_found;
+	int configured;
 	struct journal journal = {0};
 	char *abs_dir = NULL;
 	static const char *pass_env[65];
@@ -1073,14 +1046,17 @@ main(int argc, char *argv[])
 	}
 	if (output != NULL)
 		output_to(output);
-	dir = find_tools_dir(dir);
+	dir = dir_found = toolsdir_find(dir, &configured);
+	use_tools_dir(dir, configured);
 	mcp_answer = jv_null();
 	mcp.dir = dir;
 	mcp.sandbox = sandbox;
 	mcp.verbose = journal.verbose;
 	if (mcp_host_configured(&mcp)) {
 		/* One holder keeps the servers for every call of the run;
-		 * the calls reach it through the socket. */
+		 * the calls reach it through the socket. It starts before
+		 * the secrets go: ${VAR} in its configuration may name one
+		 * (it keeps what it expands and then drops the rest). */
 		mcp_program = mcp_host_program();
 		mcp_host_start(&mcp, mcp_program);
 		jobs_spare(mcp.holder);
@@ -1088,17 +1064,30 @@ main(int argc, char *argv[])
 	}
 	pass_env[npass] = NULL;
 	policy.pass_env = pass_env;
-	if (sandbox != NULL && strcmp(sandbox, "none") != 0 && *sandbox != '\0') {
-		/* The wrapper may start elsewhere: name the tools by full path. */
+	/* No secret is ours to keep: tools get none, and a tool that
+	 * reaches this process finds none. */
+	jobs_drop_secrets(&policy, own_env);
+	jobs_init();
+	if (sandbox != NULL && strcmp(sandbox, "none") == 0) {
+		policy.isolate = 0;
+		warnx("--sandbox none: tools are not isolated: they can read "
+		    "the environment and memory of this user's processes "
+		    "(/proc/PID/environ, ptrace), such as the shell that "
+		    "started this run, and the secrets in them");
+	} else if (sandbox != NULL && *sandbox != '\0') {
+		/* The wrapper isolates: it may start elsewhere, so name the
+		 * tools by full path. */
+		policy.isolate = 0;
 		if ((abs_dir = realpath(dir, NULL)) != NULL)
 			dir = abs_dir;
 		policy.sandbox = strcmp(sandbox, "default") == 0 ?
 		    default_sandbox(dir) : split_words(sandbox);
 	}
-	jobs_init();
 	schema_cache = jv_object();
 	if (list) {
-		list_tools(dir);
+		list_tools(dir, configured);
+		free(abs_dir);
+		free(dir_found);
 		mcp_host_stop(&mcp);
 		jv_free(mcp_answer);
 		free(mcp_program);
@@ -1149,6 +1138,8 @@ main(int argc, char *argv[])
 
 			early[i] = check_call(&jobs[i], call, dir, &args);
 			if (!jv_is_valid(early[i]))
+				early[i] = check_trust(&jobs[i]);
+			if (!jv_is_valid(early[i]))
 				early[i] = gate_lists(&gate, &jobs[i]);
 			if (!jv_is_valid(early[i]))
 				early[i] = check_schema(dir, jobs[i].name, args,
@@ -1196,6 +1187,7 @@ main(int argc, char *argv[])
 	if (journal.fd >= 0)
 		close(journal.fd);
 	free(abs_dir);
+	free(dir_found);
 	mcp_host_stop(&mcp);
 	jv_free(mcp_answer);
 	free(mcp_program);

@@ -19,7 +19,8 @@ enum {
 	EXIT_NO = 1,        /* a "no" answer, only where a program says so */
 	EXIT_USAGE = 2,     /* bad options or operands */
 	EXIT_INPUT = 3,     /* input not JSON, wrong shape, unreadable */
-	EXIT_API = 4,       /* the API refused the request (4xx) */
+	EXIT_API = 4,       /* the API refused the request (4xx), or its
+	                       certificate does not verify */
 	EXIT_TRANSIENT = 5, /* network or server failure, broken response;
 	                       llm-loop: the keep directory is in use */
 	EXIT_TURNS = 6,     /* llm-loop: turn limit reached, or tools still

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "isolate.h"
 #include "jobs.h"
 
 #define KILL_GRACE 1.0
@@ -23,7 +25,9 @@
 extern char **environ;
 
 static int sigchld_pipe[2] = {-1, -1};
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, in_run;
+static int ignored_at_start[3];  /* SIGTERM, SIGINT, SIGHUP */
+static const int stop_signals[3] = {SIGTERM, SIGINT, SIGHUP};
 static pid_t spared;
 
 static void
@@ -38,33 +42,68 @@ on_sigchld(int sig)
 	errno = saved;
 }
 
+/* Stopped while tools run: jobs_run stops them and ends the program.
+ * Stopped in any other phase (a schema check, reading input, asking the
+ * user): nothing runs, so end at once. */
 static void
 on_stop(int sig)
 {
-	stop_signal = sig;
-	on_sigchld(sig);
+	char msg[80];
+	size_t n;
+
+	if (in_run) {
+		stop_signal = sig;
+		on_sigchld(sig);
+		return;
+	}
+	output_abandon();
+	n = strlen(progname);
+	if (n > 40)
+		n = 40;
+	memcpy(msg, progname, n);
+	memcpy(msg + n, ": stopped by signal ", 20);
+	n += 20;
+	if (sig >= 10)
+		msg[n++] = (char)('0' + sig / 10);
+	msg[n++] = (char)('0' + sig % 10);
+	msg[n++] = '\n';
+	if (write(STDERR_FILENO, msg, n) < 0) {
+		/* Nothing more to say. */
+	}
+	_exit(128 + sig);
 }
 
 void
 jobs_init(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
+	int i;
 
-	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
+	if (sigchld_pipe[0] < 0) {
+		if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+			die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
+		for (i = 0; i < 3; i++)
+			ignored_at_start[i] = sigaction(stop_signals[i], NULL,
+			    &old) == 0 && old.sa_handler == SIG_IGN;
+		/* Orphans of a tool (a daemon it started) become our
+		 * children, so that none outlives the run. */
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	}
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_sigchld;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
-	/* Stopped, we stop our tools too: none outlives us. */
+	/* Stopped, we stop our tools too: none outlives us. Under nohup
+	 * (or started in the background by a shell) we stay as deaf as we
+	 * were started. */
 	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* Orphans of a tool (a daemon it started) become our children, so
-	 * that none outlives the run. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	for (i = 0; i < 3; i++)
+		sigaction(stop_signals[i], ignored_at_start[i] ? NULL : &sa,
+		    NULL);
+	for (i = 0; i < 3; i++)
+		if (ignored_at_start[i])
+			signal(stop_signals[i], SIG_IGN);
 }
 
 void
@@ -80,6 +119,7 @@ jobs_default_policy(struct job_policy *p)
 	p->timeout = 30;
 	p->max_output = (size_t)1 << 20;
 	p->max_running = 16;
+	p->isolate = 1;
 	p->limits[0].resource = RLIMIT_CPU;
 	p->limits[0].name = "cpu";
 	p->limits[0].value = 60;
@@ -131,36 +171,71 @@ jobs_set_limit(struct job_policy *p, const char *spec)
 	return 0;
 }
 
+/* The variables every tool gets: NAME= entries, and the LC_ prefix. */
+static const char *const tool_keep[] = {"PATH=", "HOME=", "LANG=", "TZ=",
+    "TMPDIR=", "USER=", "LOGNAME=", "LC_", NULL};
+
+/* Is the environment entry e (NAME=value) one of names (NULL-terminated,
+ * bare names)? */
+static int
+named(const char *e, const char *const *names)
+{
+	size_t i, len;
+
+	for (i = 0; names != NULL && names[i] != NULL; i++) {
+		len = strlen(names[i]);
+		if (strncmp(e, names[i], len) == 0 && e[len] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/* May a tool get the environment entry e? */
+static int
+for_tools(const char *e, const struct job_policy *p)
+{
+	size_t i;
+
+	if (strncmp(e, "TOOL_", 5) == 0)
+		return 0;
+	for (i = 0; tool_keep[i] != NULL; i++)
+		if (strncmp(e, tool_keep[i], strlen(tool_keep[i])) == 0)
+			return 1;
+	return named(e, p->pass_env);
+}
+
+void
+jobs_drop_secrets(const struct job_policy *p, const char *const *keep)
+{
+	char **from, **to;
+
+	for (from = to = environ; *from != NULL; from++) {
+		if (for_tools(*from, p) || named(*from, keep))
+			*to++ = *from;
+		else    /* /proc/PID/environ shows these bytes: wipe them */
+			memset(*from, 0, strlen(*from));
+	}
+	*to = NULL;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 /* The environment a tool gets: an allowlist, never secrets. */
 static char **
 tool_environment(const struct job *job, const struct job_policy *p)
 {
-	static const char *keep[] = {"PATH=", "HOME=", "LANG=", "TZ=",
-	    "TMPDIR=", "USER=", "LOGNAME=", "LC_", NULL};
-	size_t n = 0, i, len;
+	size_t n = 0;
 	char **env, **e;
-	int have_path = 0, pass;
+	int have_path = 0;
 
 	for (e = environ; *e != NULL; e++)
 		n++;
 	env = xmalloc((n + 4) * sizeof *env);
 	n = 0;
 	for (e = environ; *e != NULL; e++) {
-		pass = 0;
-		for (i = 0; keep[i] != NULL && !pass; i++) {
-			if (strncmp(*e, keep[i], strlen(keep[i])) == 0) {
-				pass = 1;
-				have_path |= i == 0;
-			}
-		}
-		for (i = 0; p->pass_env != NULL && p->pass_env[i] != NULL &&
-		    !pass; i++) {
-			len = strlen(p->pass_env[i]);
-			pass = strncmp(*e, p->pass_env[i], len) == 0 &&
-			    (*e)[len] == '=';
-		}
-		if (pass && strncmp(*e, "TOOL_", 5) != 0)
-			env[n++] = *e;
+		if (!for_tools(*e, p))
+			continue;
+		have_path |= strncmp(*e, "PATH=", 5) == 0;
+		env[n++] = *e;
 	}
 	if (!have_path)
 		env[n++] = "PATH=" DEFAULT_PATH;
@@ -179,7 +254,7 @@ job_argv(const struct job *job, const struct job_policy *p)
 	size_t n = 0, i;
 	char **argv;
 
-	while (p->sandbox != NULL && !job->own && p->sandbox[n] != NULL)
+	while (p->sandbox != NULL && p->sandbox[n] != NULL)
 		n++;
 	argv = xmalloc((n + 3) * sizeof *argv);
 	for (i = 0; i < n; i++)
@@ -191,24 +266,54 @@ job_argv(const struct job *job, const struct job_policy *p)
 	return argv;
 }
 
-/* In the child: limits, descriptors, signals, then exec. Never returns. */
+/* What a child reports on the report pipe when it cannot go on. */
+struct child_report {
+	int stage;      /* REPORT_EXEC or REPORT_ISOLATE */
+	int code;       /* errno */
+};
+
+enum { REPORT_EXEC = 1, REPORT_ISOLATE };
+
+static _Noreturn void
+report_and_exit(int report, int stage, int code)
+{
+	struct child_report r = {stage, code};
+
+	if (write(report, &r, sizeof r) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/* Free what job_argv and tool_environment gave. */
 static void
-exec_child(const struct job *job, const struct job_policy *p, int in,
+free_child_args(char **argv, char **env)
+{
+	size_t i;
+
+	free(argv);
+	for (i = 0; env[i] != NULL; i++)
+		if (strncmp(env[i], "TOOL_", 5) == 0)
+			free(env[i]);
+	free(env);
+}
+
+/* In the child: limits, descriptors, signals, then exec. Never returns. */
+static _Noreturn void
+exec_child(char **argv, char **env, const struct job_policy *p, int in,
     int out, int err, int report)
 {
-	/* Everything allocated before the limits: none may fail after. */
-	char **argv = job_argv(job, p), **env = tool_environment(job, p);
 	sigset_t none;
-	int code, i;
+	int i;
 
-	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	for (i = 0; i < 3; i++)
+		signal(stop_signals[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < JOBS_RLIMITS; i++) {
 		struct rlimit rl = {p->limits[i].value, p->limits[i].value};
-		if (p->limits[i].name != NULL && !job->own)
+		if (p->limits[i].name != NULL)
 			setrlimit(p->limits[i].resource, &rl);
 	}
 	if (dup2(in, 0) >= 0 && dup2(out, 1) >= 0 && dup2(err, 2) >= 0) {
@@ -223,57 +328,176 @@ exec_child(const struct job *job, const struct job_policy *p, int in,
 			execve(argv[0], argv, env);
 		}
 	}
-	code = errno;
-	if (write(report, &code, sizeof code) < 0)
-		_exit(126);
-	_exit(127);
+	report_and_exit(report, REPORT_EXEC, errno);
 }
 
-/* Fork and exec the job with pipes on 0, 1 and 2. */
-static void
+/* The child of isolate_clone, PID 1 of the tool's namespaces: set them
+ * up, start the tool, reap until it ends, leave its wait status in
+ * exit_word. Its end ends whatever the tool left behind. */
+static _Noreturn void
+init_child(char **argv, char **env, const struct job_policy *p, int in,
+    int out, int err, int report, uid_t uid, gid_t gid, int *exit_word)
+{
+	pid_t tool;
+	int code, st;
+
+	/* tool-run killed: the namespace and all in it go too. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	for (code = 0; code < 3; code++)
+		signal(stop_signals[code], SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	if ((code = isolate_enter(uid, gid)) != 0)
+		report_and_exit(report, REPORT_ISOLATE, code);
+	/* Only the tool's pipes stay open here: no other job's end may
+	 * keep a pipe from reaching its end. */
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		report_and_exit(report, REPORT_EXEC, errno);
+	close_range(3, (unsigned)report - 1, 0);
+	close_range((unsigned)report + 1, ~0U, 0);
+	if ((tool = fork()) < 0)
+		report_and_exit(report, REPORT_EXEC, errno);
+	if (tool == 0)
+		exec_child(argv, env, p, 0, 1, 2, report);
+	free_child_args(argv, env);
+	close(0);
+	close(1);
+	close(2);
+	close(report);
+	isolate_reap(tool, &st);
+	exit_word[1] = st;
+	exit_word[0] = 1;
+	_exit(0);
+}
+
+static int isolation_off;  /* the kernel refused it once: not again */
+
+/* Open the four pipes of a job; 0, or -1 with errno and none open. */
+static int
+job_pipes(int fds[8])
+{
+	int i, e;
+
+	for (i = 0; i < 8; i++)
+		fds[i] = -1;
+	for (i = 0; i < 8; i += 2) {
+		if (pipe2(fds + i, O_CLOEXEC) < 0) {
+			e = errno;
+			while (i > 0) {
+				i -= 2;
+				close(fds[i]);
+				close(fds[i + 1]);
+			}
+			errno = e;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Fork and exec the job with pipes on 0, 1 and 2, isolated when the
+ * policy says so and the kernel lets us. 0 once it runs or has failed
+ * for good (failed_to_start); -1 with errno when it could not start for
+ * want of descriptors or processes, nothing of it left open. */
+static int
 start_job(struct job *job, const struct job_policy *p)
 {
-	int in[2], out[2], err[2], report[2], code = 0;
+	int fds[8], e, isolated = p->isolate && !isolation_off;
+	int *in = fds, *out = fds + 2, *err = fds + 4, *report = fds + 6;
+	struct child_report r = {0, 0};
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char **argv, **env;
 	ssize_t n;
+	size_t i;
 
-	job->started = 1;
+	struct job_policy own;
+
+	if (job->own) {
+		/* One of ours: the wrapper and the limits are for what it
+		 * reaches, not for it. */
+		own = *p;
+		own.sandbox = NULL;
+		for (i = 0; i < JOBS_RLIMITS; i++)
+			own.limits[i].name = NULL;
+		p = &own;
+	}
+	if (job_pipes(fds) < 0)
+		return -1;
+	if (!job->announced && p->on_start != NULL)
+		p->on_start(job, p->ctx);
+	job->announced = 1;
 	job->in = job->out = job->err = -1;
 	job->deadline = now_seconds() + p->timeout;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
-		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
-	job->pid = fork();
-	if (job->pid < 0)
-		die(EXIT_TRANSIENT, "fork: %s", strerror(errno));
-	if (job->pid == 0)
-		exec_child(job, p, in[0], out[1], err[1], report[1]);
-	setpgid(job->pid, job->pid);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	close(report[1]);
-	while ((n = read(report[0], &code, sizeof code)) < 0 && errno == EINTR)
-		;
-	close(report[0]);
+	/* Everything the child needs, allocated before it exists. */
+	argv = job_argv(job, p);
+	env = tool_environment(job, p);
+	job->pid = isolated ? isolate_clone() : fork();
+	if (job->pid < 0 && isolated && isolate_refused(errno)) {
+		r.stage = REPORT_ISOLATE;
+		r.code = errno;
+	}
+	if (job->pid == 0 && isolated)
+		init_child(argv, env, p, in[0], out[1], err[1], report[1], uid,
+		    gid, job->exit_word);
+	if (job->pid == 0) {
+		setpgid(0, 0);
+		exec_child(argv, env, p, in[0], out[1], err[1], report[1]);
+	}
+	e = errno;
+	free_child_args(argv, env);
+	if (job->pid > 0) {
+		setpgid(job->pid, job->pid);
+		close(in[0]);
+		close(out[1]);
+		close(err[1]);
+		close(report[1]);
+		in[0] = out[1] = err[1] = report[1] = -1;
+		while ((n = read(report[0], &r, sizeof r)) < 0 && errno == EINTR)
+			;
+		if (n != (ssize_t)sizeof r)
+			r.stage = 0;
+	}
+	if (r.stage == REPORT_ISOLATE) {
+		/* No namespaces here: say so once, and run as we can. */
+		for (i = 0; i < 8; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		if (job->pid > 0)
+			waitpid(job->pid, NULL, 0);
+		isolation_off = 1;
+		warnx("tools run without isolation: the kernel refused a "
+		    "namespace (%s); they can read the environment of this "
+		    "user's processes", strerror(r.code));
+		return start_job(job, p);
+	}
+	if (job->pid < 0) {
+		for (i = 0; i < 8; i++)
+			close(fds[i]);
+		errno = e;
+		return -1;
+	}
+	job->started = 1;
 	job->in = in[1];
 	job->out = out[0];
 	job->err = err[0];
+	close(report[0]);
 	fcntl(job->in, F_SETFL, O_NONBLOCK);
-	if (n == (ssize_t)sizeof code) {
+	if (r.stage == REPORT_EXEC) {
 		/* exec failed: the child is gone or going. */
-		job->failed_to_start = code;
+		job->failed_to_start = r.code;
 		close(job->in);
 		close(job->out);
 		close(job->err);
 		job->in = job->out = job->err = -1;
 		waitpid(job->pid, &job->status, 0);
 		job->exited = 1;
-		return;
+		return 0;
 	}
 	if (job->input == NULL || job->input_len == 0) {
 		close(job->in);
 		job->in = -1;
 	}
+	return 0;
 }
 
 static void
@@ -380,7 +604,10 @@ reap(struct job *jobs, size_t njobs)
 			if (jobs[i].pid != pid || jobs[i].exited)
 				continue;
 			jobs[i].exited = 1;
-			jobs[i].status = st;
+			/* An isolated job's status is its tool's, as its
+			 * init left it. */
+			jobs[i].status = jobs[i].exit_word != NULL &&
+			    jobs[i].exit_word[0] ? jobs[i].exit_word[1] : st;
 			kill(-pid, SIGKILL);
 			if (now_seconds() + EXIT_GRACE < jobs[i].deadline)
 				jobs[i].deadline = now_seconds() + EXIT_GRACE;
@@ -521,11 +748,19 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 	struct pollfd *fds = xmalloc((3 * njobs + 1) * sizeof *fds);
 	int **which = xmalloc((3 * njobs + 1) * sizeof *which);
 	struct job **owner = xmalloc((3 * njobs + 1) * sizeof *owner);
-	size_t next_start = 0;
+	size_t next_start = 0, i, words = 2 * (njobs + 1) * sizeof(int);
+	/* Where each isolated job's init leaves its tool's wait status. */
+	int *exit_words = mmap(NULL, words, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
+	if (exit_words == MAP_FAILED)
+		die(EXIT_TRANSIENT, "mmap: %s", strerror(errno));
+	for (i = 0; i < njobs; i++)
+		jobs[i].exit_word = exit_words + 2 * i;
+	in_run = 1;
 	for (;;) {
 		double t, next = -1;
-		size_t i, nfds = 0, pending = 0, running = 0;
+		size_t nfds = 0, pending = 0, running = 0;
 
 		reap(jobs, njobs);
 		if (stop_signal)
@@ -533,13 +768,22 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 		for (i = 0; i < njobs; i++)
 			running += jobs[i].started && !job_done(&jobs[i]);
 		while (next_start < njobs && (int)running < p->max_running) {
-			struct job *job = &jobs[next_start++];
-			if (job->skip)
+			struct job *job = &jobs[next_start];
+			if (job->skip) {
+				next_start++;
 				continue;
-			if (p->on_start != NULL)
-				p->on_start(job, p->ctx);
-			start_job(job, p);
-			running++;
+			}
+			if (start_job(job, p) < 0) {
+				if (running > 0 && (errno == EMFILE ||
+				    errno == ENFILE || errno == EAGAIN ||
+				    errno == ENOMEM))
+					break;  /* again when one ends */
+				job->started = job->exited = 1;
+				job->failed_to_start = errno;
+			} else {
+				running++;
+			}
+			next_start++;
 		}
 		t = now_seconds();
 		for (i = 0; i < njobs; i++) {
@@ -594,6 +838,10 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 		}
 	}
 	kill_leftovers();
+	in_run = 0;
+	for (i = 0; i < njobs; i++)
+		jobs[i].exit_word = NULL;
+	munmap(exit_words, words);
 	free(fds);
 	free(which);
 	free(owner);

@@ -3,7 +3,8 @@
  * fed its input on stdin, its stdout kept up to a cap and its stderr as a
  * tail, bounded in time (SIGTERM to the group, SIGKILL after a grace) and
  * in resources (setrlimit), with an allowlisted environment, no
- * descriptor but 0-2, optionally under a sandbox wrapper, several at once.
+ * descriptor but 0-2, by default in namespaces of its own (isolate.h),
+ * or under a sandbox wrapper, several at once.
  */
 #ifndef LLM_JOBS_H
 #define LLM_JOBS_H
@@ -24,6 +25,7 @@ struct job_policy {
 	int max_running;            /* jobs at once */
 	const char **pass_env;      /* extra variable names, NULL-terminated */
 	char **sandbox;             /* wrapper argv prefix, NULL-terminated */
+	int isolate;                /* own user and PID namespace, fresh /proc */
 	struct {
 		int resource;       /* RLIMIT_* */
 		const char *name;   /* cpu, as, fsize, nofile */
@@ -54,10 +56,13 @@ struct job {
 	int truncated;
 	int status;                /* from waitpid, once exited */
 	int started, exited, timed_out, killed, failed_to_start, reported;
+	int announced;             /* on_start was called */
+	int *exit_word;            /* isolated: {set, status} from its init */
 	double deadline;
 };
 
-/* The default policy: 30 s, 1 MiB, 16 at once, the limits below. */
+/* The default policy: 30 s, 1 MiB, 16 at once, isolated, the limits
+ * below. */
 void jobs_default_policy(struct job_policy *p);
 
 /* Set limit NAME=VALUE ("cpu=10", "as=2G", "nofile=unlimited");
@@ -66,7 +71,11 @@ int jobs_set_limit(struct job_policy *p, const char *spec);
 
 /* Run the jobs that are not skipped, at most p->max_running at once,
  * each to its end or its deadline. Kills every process they left
- * behind before returning. */
+ * behind before returning. A job that cannot start for want of
+ * descriptors or processes waits for a running one to end; with none
+ * running, it fails to start (failed_to_start) and the others still run.
+ * Where the kernel refuses namespaces, jobs run without them and a
+ * message says so once. */
 void jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p);
 
 /* Free what jobs_run kept for a job. */
@@ -76,7 +85,17 @@ void job_free(struct job *job);
  * the clean-up of the tools' leftovers leaves it be. */
 void jobs_spare(pid_t pid);
 
-/* Call once before jobs_run: reaping and adopting orphans. */
+/* Call before jobs_run: reaping and adopting orphans, and the signals.
+ * SIGTERM, SIGINT and SIGHUP end the program at once with 128 + the
+ * signal (its tools stopped, output_to's file removed), unless they were
+ * ignored when it started: those stay ignored. Call it again after
+ * anything that set handlers of its own (output_to). */
 void jobs_init(void);
+
+/* Keep no secret: remove from the environment, and wipe from memory,
+ * every variable no tool may get (see tool_environment) and that is not
+ * named in keep (NULL-terminated), and make the process undumpable, so
+ * that no process of the same user can read or trace it. */
+void jobs_drop_secrets(const struct job_policy *p, const char *const *keep);
 
 #endif

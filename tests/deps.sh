@@ -37,6 +37,9 @@ need clang have clang
 need libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a || ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' 
 need python3-jsonschema /usr/bin/python3 -c 'import jsonschema'
 need python3-yaml /usr/bin/python3 -c 'import yaml'
+need openssl have openssl
+need nginx test -x /usr/sbin/nginx
+need tinyproxy test -x /usr/bin/tinyproxy
 need npm have npm
 need iproute2 have ip
 

@@ -21,6 +21,8 @@ setup() {
 	unset LLM_MODEL LLM_TOOLS_DIR LLM_RUNS_DIR LLM_NO_STORE
 	# Runs are kept here, never in the caller's state directory.
 	export XDG_STATE_HOME="$TMP/state"
+	# No tools directory of the user's own configuration.
+	export XDG_CONFIG_HOME="$TMP/.config"
 	export LC_ALL=C.UTF-8
 	# Programs that read piped text must not wait on the caller's stdin.
 	exec </dev/null
@@ -80,6 +82,12 @@ running() {
 	local state
 	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
 	[[ $state != Z* ]]
+}
+
+# A number of seconds no other process sleeps: a tool's "sleep N" is
+# found with pgrep -f whatever its PID in its own namespace.
+unique_seconds() {
+	echo "1000.$$$RANDOM$RANDOM"
 }
 
 # A free TCP port on 127.0.0.1 that nothing listens on.

@@ -3,7 +3,7 @@
 
 load helper
 
-@test "make install honours DESTDIR and PREFIX; the copy finds its example tools" {
+@test "make install honours DESTDIR and PREFIX; the example tools run only when named" {
 	run make -s -C "$ROOT" install DESTDIR="$TMP/stage" PREFIX=/opt/llm
 	assert_success
 	for p in llm-request tool-extract tool-run tool-append llm-prompt llm-loop llm-mock; do
@@ -12,14 +12,18 @@ load helper
 	done
 	[ -f stage/opt/llm/share/man/man7/llm-tools.7 ]
 	[ -f stage/opt/llm/share/llm-tools/demo-model.jq ]
-	# No -d, no $LLM_TOOLS_DIR, no ./tools.d: the installed examples.
+	# No -d, no $LLM_TOOLS_DIR, no configured directory: no tools.
 	mkdir elsewhere && cd elsewhere
 	run stage_tool_run --list
+	assert_success
+	assert_output '[]'
+	samples=$TMP/stage/opt/llm/share/llm-tools/tools.d
+	run stage_tool_run -d "$samples" --list
 	assert_success
 	run jq -c '[.[].function.name] | sort' <<<"$output"
 	assert_output '["add","get_order_status","get_time","get_weather","search_products"]'
 	echo '[{"id":"c","type":"function","function":{"name":"add","arguments":"{\"a\":2,\"b\":3}"}}]' >calls.json
-	run stage_tool_run calls.json
+	LLM_TOOLS_DIR=$samples run stage_tool_run calls.json
 	assert_success
 	run jq -r '.[0].content' <<<"$output"
 	assert_output 5

@@ -5,6 +5,7 @@ load helper
 
 local_setup() {
 	mkdir tools.d
+	export LLM_TOOLS_DIR="$TMP/tools.d"
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
 }
 

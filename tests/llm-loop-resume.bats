@@ -25,6 +25,7 @@ slow_tool_model() {
 
 local_setup() {
 	mkdir tools.d
+	export LLM_TOOLS_DIR="$TMP/tools.d"
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
 	start_mock -e "$MODEL"
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
-# llm-loop: the whole loop against llm-mock, with tools in ./tools.d.
+# llm-loop: the whole loop against llm-mock, with the tools of $TMP/tools.d.
 
 load helper
 
 local_setup() {
 	mkdir tools.d
+	export LLM_TOOLS_DIR="$TMP/tools.d"
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
 	printf '#!/bin/sh\necho "disk on fire" >&2\nexit 1\n' >tools.d/broken
 	echo '{"name":"broken","parameters":{"type":"object","properties":{}}}' >tools.d/broken.json

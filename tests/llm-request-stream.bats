@@ -220,7 +220,7 @@ CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choic
 	mkdir tools.d
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
 	start_mock -j "$ROOT/tests/demo/model.jq"
-	run --separate-stderr llm-loop -S -u "$MOCK_URL" "What is 5 + 4?"
+	run --separate-stderr llm-loop -S -d tools.d -u "$MOCK_URL" "What is 5 + 4?"
 	assert_success
 	assert_output '5 + 4 = 9.'
 	[[ $stderr == *'-> add {"a":5,"b":4}'* && $stderr == *'<- add 9'* && $stderr == *'5 + 4 = 9.'* ]]

@@ -280,7 +280,7 @@ question" >/dev/null || true
 	run printf '%s\n' "$stderr"
 	assert_line 'x> add declined by the user: add is a denied tool'
 	assert_line --partial 'x> nope unknown tool "nope"'
-	assert_line --regexp '^x> \? invalid tool name "bad.]0;x"'
+	assert_line --partial 'x> ? invalid tool name "bad\e]0;x"'
 	refute_output --partial $'\e'
 }
 

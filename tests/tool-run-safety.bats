@@ -6,6 +6,7 @@ load helper
 
 local_setup() {
 	mkdir tools.d
+	export LLM_TOOLS_DIR=tools.d
 	tool nap 'sleep 0.5; echo rested'
 	echo '{"name":"nap","parameters":{"type":"object"}}' >tools.d/nap.json
 	tool mark 'cat >/dev/null; echo ran >>"'"$TMP"'/marks"; echo ok'
@@ -28,6 +29,20 @@ calls() { # calls NAME ARGS_JSON COUNT: COUNT calls of NAME
 		sep=,
 	done
 	printf ']'
+}
+
+# answer [-a AHEAD] ANSWER... -- COMMAND...: COMMAND on a terminal of its
+# own, its prompts answered (see tests/fixtures/tty-answer.py); its
+# stdout in results.json.
+answer() {
+	local args=()
+	while [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
+	shift
+	/usr/bin/python3 "$ROOT/tests/fixtures/tty-answer.py" "${args[@]}" -- \
+		sh -c '"$@" >results.json' sh "$@"
 }
 
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
@@ -56,18 +71,20 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 }
 
 @test "a timeout stops the tool's whole process group, background children too" {
-	tool hang "sleep 1000 & echo \$! >'$TMP/child.pid'; sleep 1000"
+	n=$(unique_seconds)
+	tool hang "sleep $n & sleep $n"
 	calls hang '{}' 1 >calls.json
 	run tool-run -t 0.3 calls.json
 	assert_success
 	run jq -r '.[0].content | fromjson | .error' <<<"$output"
 	assert_output 'tool hang timed out after 0.3 s and was stopped'
 	sleep 0.2
-	! running "$(cat child.pid)"
+	! pgrep -f "sleep $n"
 }
 
 @test "a daemon a tool leaves behind does not survive, nor hold the run up" {
-	tool daemonize "setsid sh -c 'echo \$\$ >\"$TMP/daemon.pid\"; exec sleep 1000' & sleep 0.1; echo started"
+	n=$(unique_seconds)
+	tool daemonize "setsid sleep $n & sleep 0.1; echo started"
 	calls daemonize '{}' 1 >calls.json
 	start=$(date +%s%N)
 	run tool-run -t 20 calls.json
@@ -77,7 +94,7 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 	assert_output started
 	[ "$elapsed" -lt $((5000 * TIME_FACTOR)) ]
 	sleep 0.2
-	! running "$(cat daemon.pid)"
+	! pgrep -f "sleep $n"
 }
 
 @test "--max-output cuts stdout and says so; stderr is kept only as a tail" {
@@ -223,36 +240,63 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 }
 
 @test "--confirm asks on the terminal: y runs, anything else declines" {
-	command -v script >/dev/null || skip "script(1) is not installed"
-	calls mark '{"city":"Oslo"}' 2 >calls.json
-	printf 'y\nn\n' >answers
-	run script -qec "tool-run --confirm calls.json >results.json" /dev/null <answers
+	calls mark '{"city":"Oslo"}' 3 >calls.json
+	run answer y n yes -- tool-run --confirm calls.json
+	assert_success
 	[[ $output == *'run mark {"city":"Oslo"}? [y/N]'* ]]
 	run jq -r '.[].content' results.json
 	assert_line --index 0 ok
 	assert_line --index 1 '{"error":"declined by the user: the call to mark was not run"}'
+	assert_line --index 2 ok
+	[ "$(cat marks)" = "$(printf 'ran\nran')" ]
+}
+
+@test "--confirm drops what was typed before the question" {
+	calls mark '{"city":"Oslo"}' 1 >calls.json
+	run answer -a $'y\n' n -- tool-run --confirm calls.json
+	assert_success
+	[ ! -e marks ]
+	run jq -r '.[0].content | fromjson | .error' results.json
+	assert_output 'declined by the user: the call to mark was not run'
+}
+
+@test "--confirm reads a whole answer: one long line is one answer, one prompt per call" {
+	calls mark '{"city":"Oslo"}' 2 >calls.json
+	run answer "$(printf 'y%.0s' $(seq 1 100))" y -- tool-run --confirm calls.json
+	assert_success
+	[ "$(grep -o 'y/N' <<<"$output" | wc -l)" -eq 2 ]
+	run jq -r '.[].content' results.json
+	assert_line --index 0 '{"error":"declined by the user: the call to mark was not run"}'
+	assert_line --index 1 ok
 	[ "$(cat marks)" = ran ]
 }
 
 @test "--confirm with --allow asks only for the others" {
-	command -v script >/dev/null || skip "script(1) is not installed"
 	calls mark '{"city":"Oslo"}' 1 >m.json
 	calls nap '{}' 1 >n.json
 	jq -s -c '.[0] + (.[1] | .[0].id = "c2")' m.json n.json >calls.json
-	printf 'n\n' >answers
-	run script -qec "tool-run --confirm --allow nap calls.json >results.json" /dev/null <answers
+	run answer n -- tool-run --confirm --allow nap calls.json
 	[ "$(grep -c 'y/N' <<<"$output")" -eq 1 ]
 	run jq -r '.[].content' results.json
 	assert_line --index 1 rested
 }
 
 @test "arguments shown for confirmation cannot carry terminal escapes" {
-	command -v script >/dev/null || skip "script(1) is not installed"
-	printf '[{"id":"e","type":"function","function":{"name":"mark","arguments":"{\\"city\\":\\"\\\\u001b[31mred\\\\u009b\\"}"}}]' >calls.json
-	printf 'n\n' >answers
-	run script -qec "tool-run --confirm calls.json >/dev/null" /dev/null <answers
+	printf '[{"id":"e","type":"function","function":{"name":"mark","arguments":"{\\"city\\":\\"\\\\u001b[31mred\\\\u009b \\u009b2J\\"}"}}]' >calls.json
+	run answer n -- tool-run --confirm calls.json
 	[[ $output != *$'\e[31m'* ]]
+	[[ $output != *$'\xc2\x9b'* ]]
 	[[ $output == *'\u001b[31mred\u009b'* ]]
+	[[ $output == *'\u009b \u{009b}2J"}? [y/N]'* ]]
+}
+
+@test "-v lines cannot carry terminal escapes" {
+	tool loud 'printf "\033]0;pwned\007\302\2332J\rdone"'
+	calls loud '{}' 1 >calls.json
+	run --separate-stderr tool-run -v calls.json
+	assert_success
+	[[ $stderr != *$'\e'* && $stderr != *$'\xc2\x9b'* && $stderr != *$'\r'* ]]
+	[[ $stderr == *'<- loud \e]0;pwned\x07\u{009b}2J\rdone'* ]]
 }
 
 @test "--sandbox CMD runs each tool under the wrapper, without a shell" {
@@ -319,7 +363,8 @@ echo end"
 }
 
 @test "SIGTERM to tool-run stops its tools too, and writes nothing" {
-	tool long "echo \$\$ >'$TMP/long.pid'; sleep 1000"
+	n=$(unique_seconds)
+	tool long "echo \$\$ >'$TMP/long.pid'; sleep $n"
 	calls long '{}' 1 >calls.json
 	tool-run -O results.json calls.json 3>&- &
 	pid=$!
@@ -332,7 +377,7 @@ echo end"
 	wait "$pid" || status=$?
 	assert_equal "$status" 143
 	sleep 0.2
-	! running "$(cat long.pid)"
+	! pgrep -f "sleep $n"
 	run ls
 	refute_output --partial results.json
 }
@@ -342,4 +387,96 @@ echo end"
 	run --separate-stderr tool-run "$@" calls.json
 	assert_failure 2
 	[[ $stderr == *"at most 64"* ]]
+}
+
+@test "the journal is never written through a symbolic link" {
+	calls mark '{"city":"Oslo"}' 1 >calls.json
+	echo precious >target
+	ln -s target journal
+	run --separate-stderr tool-run -J journal calls.json
+	assert_failure 3
+	assert_output ''
+	[ "$stderr" = 'tool-run: journal journal: a symbolic link; refused (the journal is written only as a file of its own)' ]
+	[ "$(cat target)" = precious ]
+	[ ! -e marks ]
+}
+
+@test "a journal others can write to is refused; a new one is the user's alone" {
+	calls mark '{"city":"Oslo"}' 1 >calls.json
+	run tool-run -J new.journal calls.json
+	assert_success
+	[ "$(stat -c %a new.journal)" = 600 ]
+	: >open.journal
+	chmod 622 open.journal
+	run --separate-stderr tool-run -J open.journal calls.json
+	assert_failure 3
+	[ "$stderr" = 'tool-run: journal open.journal: writable by others; refused (fix: chmod 600 open.journal, or remove it)' ]
+}
+
+# stop_while_reading SIGNAL [RUNNER...]: tool-run waiting for its calls
+# on a FIFO gets SIGNAL; it must end with 128+N at once.
+stop_while_reading() {
+	local sig=$1 pid i status=0
+	shift
+	mkfifo calls.fifo
+	"$@" tool-run -O out.json calls.fifo 3>&- &
+	pid=$!
+	exec 5>calls.fifo
+	sleep 0.2
+	kill "-$sig" "$pid"
+	for i in $(seq 1 $((20 * TIME_FACTOR))); do
+		running "$pid" || break
+		sleep 0.05
+	done
+	running "$pid" && { exec 5>&-; wait "$pid"; return 1; }
+	exec 5>&-
+	wait "$pid" || status=$?
+	echo "$status"
+}
+
+@test "SIGTERM stops tool-run at once while it waits for its input" {
+	run --separate-stderr stop_while_reading TERM
+	assert_output 143
+	[ "$stderr" = "tool-run: stopped by signal 15" ]
+	run ls
+	refute_output --partial out.json
+}
+
+@test "SIGINT stops tool-run at once while it waits for its input" {
+	run --separate-stderr stop_while_reading INT env --default-signal=INT
+	assert_output 130
+	[ "$stderr" = "tool-run: stopped by signal 2" ]
+	run ls
+	refute_output --partial out.json
+}
+
+@test "SIGTERM stops tool-run while a tool prints its schema" {
+	n=$(unique_seconds)
+	tool slowschema "[ \"\${1:-}\" = --schema ] && sleep $n; echo ok"
+	calls slowschema '{}' 1 >calls.json
+	tool-run -O out.json calls.json 3>&- &
+	pid=$!
+	sleep 0.3
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 143
+	sleep 0.2
+	! pgrep -f "sleep $n"
+	[ ! -e out.json ]
+}
+
+@test "signals ignored when tool-run starts (nohup) stay ignored" {
+	tool slow 'sleep 1; echo done'
+	calls slow '{}' 1 >calls.json
+	(trap '' TERM HUP; exec tool-run -O out.json calls.json) 3>&- &
+	pid=$!
+	sleep 0.4
+	kill -TERM "$pid"
+	kill -HUP "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 0
+	run jq -r '.[0].content' out.json
+	assert_output done
 }

@@ -6,6 +6,7 @@ load helper
 
 local_setup() {
 	mkdir tools.d
+	export LLM_TOOLS_DIR=tools.d
 	printf '#!/bin/sh\necho ran >>"%s/runs"\ncat\n' "$TMP" >tools.d/t
 	chmod +x tools.d/t
 	cat >tools.d/t.json <<'JSON'

@@ -6,6 +6,7 @@ load helper
 
 local_setup() {
 	mkdir tools.d
+	export LLM_TOOLS_DIR=tools.d
 	tool echo_args 'cat'
 	tool show_env 'printf "%s|%s|%s" "$TOOL_NAME" "$TOOL_CALL_ID" "${OPENAI_API_KEY:-none}"'
 	tool fail 'echo "no such city: Atlantis" >&2; exit 3'
@@ -109,14 +110,15 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 }
 
 @test "a tool that runs too long is stopped with its whole process group" {
-	tool hang "sleep 1000 & echo \$! >'$TMP/bg.pid'; sleep 1000"
+	n=$(unique_seconds)
+	tool hang "sleep $n & sleep $n"
 	echo "[$(call h hang '"{}"')]" >calls.json
 	run tool-run -t 0.5 calls.json
 	assert_success
 	run jq -r '.[0].content | fromjson | .error' <<<"$output"
 	assert_output 'tool hang timed out after 0.5 s and was stopped'
 	sleep 0.2
-	! running "$(cat bg.pid)"
+	! pgrep -f "sleep $n"
 }
 
 @test "a tool that ignores stdin and floods stdout cannot hang tool-run" {

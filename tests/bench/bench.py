@@ -6,7 +6,8 @@ with repeated runs against llm-mock on loopback, min and median.
   2. llm-request against curl posting the same body to the same server;
   3. a two-turn llm-loop with one tool call against its bare parts (two
      curl POSTs and one tool process): the loop's own cost per turn;
-  4. tool-run with 8 parallel calls of a 0.5 s tool;
+  4. tool-run with 8 parallel calls of a 0.5 s tool, and what the
+     default isolation of a tool (its own namespaces) costs per call;
   5. streaming: reassembly throughput and time to the first text byte;
   6. 1,000, 10,000 and 100,000 tool calls through tool-extract,
      tool-run --dry-run and tool-append: linear in the number of calls.
@@ -281,7 +282,7 @@ def main():
         - 4 * tool[0]) / 4, per_turn, "run costs once: %.1f ms" % (
         (loop[1] - parts - 2 * per_turn) * 1000))
 
-    section("4. tool-run: 8 parallel calls of a 0.5 s tool")
+    section("4. tool-run: 8 parallel calls of a 0.5 s tool; isolation per call")
     with open(os.path.join(WORK, "tools.d", "nap"), "w") as f:
         f.write("#!/bin/sh\nsleep 0.5\necho rested\n")
     os.chmod(os.path.join(WORK, "tools.d", "nap"), 0o755)
@@ -291,6 +292,20 @@ def main():
     par = measure(["tool-run"] + d + [naps], runs=max(5, RUNS // 6))
     row("tool-run 8 x 0.5 s", par[0], par[1], "%.0f ms over the slowest tool"
         % ((par[1] - 0.5) * 1000))
+    # The same call of add, in its own user and PID namespace (the
+    # default) and with --sandbox none: the difference is what isolation
+    # costs a call; 8 calls in one run show it per call, not per run.
+    calls8 = write("calls8.json", [dict(call, id="c%d" % i) for i in range(8)])
+    iso = measure(["tool-run"] + d + [small_calls])
+    bare = measure(["tool-run", "-s", "none"] + d + [small_calls])
+    iso8 = measure(["tool-run", "-j", "1"] + d + [calls8])
+    bare8 = measure(["tool-run", "-j", "1", "-s", "none"] + d + [calls8])
+    row("tool-run 1 call, isolated (default)", iso[0], iso[1], "")
+    row("tool-run 1 call, --sandbox none", bare[0], bare[1],
+        "isolation costs %.2f ms" % ((iso[1] - bare[1]) * 1000))
+    row("tool-run 8 calls -j 1, isolated", iso8[0], iso8[1], "")
+    row("tool-run 8 calls -j 1, --sandbox none", bare8[0], bare8[1],
+        "isolation costs %.2f ms per call" % ((iso8[1] - bare8[1]) * 1000 / 8))
 
     section("5. streaming")
     stream = os.path.join(WORK, "big.sse")

@@ -32,6 +32,7 @@
 #include "mcphost.h"
 #include "mcphttp.h"
 #include "term.h"
+#include "toolsdir.h"
 
 #define MAX_SERVERS 64
 #define MAX_CLIENTS 256
@@ -277,16 +278,15 @@ load_configs(void)
 	} else if (env != NULL && *env != '\0') {
 		add_config(env);
 	} else {
-		const char *dir = host.dir != NULL ? host.dir :
-		    getenv("LLM_TOOLS_DIR");
+		int configured;
+		char *dir = toolsdir_find(host.dir, &configured);
 		char path[4096];
 		struct stat st;
 
-		if (dir == NULL || *dir == '\0')
-			dir = "tools.d";
 		snprintf(path, sizeof path, "%s/mcp.json", dir);
 		if (stat(path, &st) == 0)
 			add_config(path);
+		free(dir);
 	}
 }
 

@@ -363,11 +363,10 @@ fake() {
 }
 
 @test "--confirm says a tool is an MCP tool and shows its annotations as unverified; -a/-x apply" {
-	command -v script >/dev/null || skip "script(1) is not installed"
 	config
 	calls fs_write_file "{\"path\":\"$TMP/root/new.txt\",\"content\":\"x\"}" ev_get-sum '{"a":1,"b":2}' >calls.json
-	printf 'n\ny\n' >answers
-	run script -qec "tool-run -d tools -M mcp.json --confirm calls.json >results.json" /dev/null <answers
+	run /usr/bin/python3 "$BATS_TEST_DIRNAME/../fixtures/tty-answer.py" n y -- \
+		sh -c 'tool-run -d tools -M mcp.json --confirm calls.json >results.json'
 	[[ $output == *'run fs_write_file {"path":"'"$TMP"'/root/new.txt","content":"x"} (MCP fs:write_file; annotations say destructive, idempotent, unverified)? [y/N]'* ]]
 	[[ $output == *'run ev_get-sum {"a":1,"b":2} (MCP ev:get-sum; annotations say read-only, idempotent, unverified)? [y/N]'* ]]
 	run jq -r '.[].content' results.json

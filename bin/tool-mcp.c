@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "jobs.h"
 #include "json.h"
 #include "mcp.h"
 #include "mcphost.h"
@@ -188,6 +189,55 @@ expand(const char *s)
 	return out;
 }
 
+/* conf (consumed) with ${VAR} expanded in "args", "url" and the values
+ * of "env" and "headers", once, as the configuration is read. */
+static jv
+expand_conf(jv conf)
+{
+	static const char *const objects[] = {"env", "headers"};
+	jv v = json_get(conf, "args");
+	size_t k;
+	int i, n, it;
+
+	if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		n = jv_array_length(jv_copy(v));
+		for (i = 0; i < n; i++) {
+			jv a = jv_array_get(jv_copy(v), i);
+			if (jv_get_kind(a) == JV_KIND_STRING)
+				v = jv_array_set(v, i, expand(jv_string_value(a)));
+			jv_free(a);
+		}
+		conf = jv_object_set(conf, jv_string("args"), v);
+	} else {
+		jv_free(v);
+	}
+	if (json_get_str(conf, "url") != NULL)
+		conf = jv_object_set(conf, jv_string("url"),
+		    expand(json_get_str(conf, "url")));
+	for (k = 0; k < 2; k++) {
+		jv o = json_get(conf, objects[k]), out = jv_object();
+		if (jv_get_kind(o) != JV_KIND_OBJECT) {
+			jv_free(o);
+			jv_free(out);
+			continue;
+		}
+		for (it = jv_object_iter(o); jv_object_iter_valid(o, it);
+		    it = jv_object_iter_next(o, it)) {
+			jv key = jv_object_iter_key(o, it);
+			jv val = jv_object_iter_value(o, it);
+			if (jv_get_kind(val) == JV_KIND_STRING)
+				out = jv_object_set(out, key,
+				    expand(jv_string_value(val)));
+			else
+				jv_free(key);
+			jv_free(val);
+		}
+		jv_free(o);
+		conf = jv_object_set(conf, jv_string(objects[k]), out);
+	}
+	return conf;
+}
+
 /* Milliseconds of conf[key] as seconds, or def. */
 static double
 conf_ms(jv conf, const char *key, double def)
@@ -238,7 +288,7 @@ add_config(const char *path)
 		} else {
 			jv_free(s->conf);
 		}
-		s->conf = conf;
+		s->conf = expand_conf(conf);
 		s->pid = -1;
 		s->in = s->out = -1;
 		s->tools = jv_null();
@@ -346,12 +396,10 @@ server_environment(const struct server *s)
 			jv k = jv_object_iter_key(env, it);
 			jv v = jv_object_iter_value(env, it);
 			if (jv_get_kind(v) == JV_KIND_STRING) {
-				jv x = expand(jv_string_value(v));
 				jv line = jv_string_fmt("%s=%s",
-				    jv_string_value(k), jv_string_value(x));
+				    jv_string_value(k), jv_string_value(v));
 				out[n++] = xstrdup(jv_string_value(line));
 				jv_free(line);
-				jv_free(x);
 			}
 			jv_free(k);
 			jv_free(v);
@@ -415,8 +463,8 @@ server_argv(const struct server *s, size_t *nwrap)
 	argv[n++] = xstrdup(json_get_str(s->conf, "command"));
 	for (i = 0; i < nargs; i++) {
 		jv a = jv_array_get(jv_copy(args), (int)i);
-		jv x = jv_get_kind(a) == JV_KIND_STRING ?
-		    expand(jv_string_value(a)) : jv_dump_string(jv_copy(a), 0);
+		jv x = jv_get_kind(a) == JV_KIND_STRING ? jv_copy(a) :
+		    jv_dump_string(jv_copy(a), 0);
 		argv[n++] = xstrdup(jv_string_value(x));
 		jv_free(x);
 		jv_free(a);
@@ -693,27 +741,10 @@ http_failure(void *ctx, jv id, long status, const char *why)
 static void
 start_http(struct server *s)
 {
-	jv headers = json_get(s->conf, "headers"), expanded = jv_object();
-	jv url = expand(json_get_str(s->conf, "url"));
 	const char *why;
-	int it;
 
-	if (jv_get_kind(headers) == JV_KIND_OBJECT)
-		for (it = jv_object_iter(headers); jv_object_iter_valid(headers,
-		    it); it = jv_object_iter_next(headers, it)) {
-			jv k = jv_object_iter_key(headers, it);
-			jv v = jv_object_iter_value(headers, it);
-			if (jv_get_kind(v) == JV_KIND_STRING)
-				expanded = jv_object_set(expanded, k,
-				    expand(jv_string_value(v)));
-			else
-				jv_free(k);
-			jv_free(v);
-		}
-	jv_free(headers);
-	s->http = mcp_http_new(jv_string_value(url), expanded, http_message,
-	    http_failure, s, &why);
-	jv_free(url);
+	s->http = mcp_http_new(json_get_str(s->conf, "url"),
+	    json_get(s->conf, "headers"), http_message, http_failure, s, &why);
 	if (s->http == NULL) {
 		s->state = S_FAILED;
 		free(s->error);
@@ -1525,6 +1556,13 @@ hold(const char *dir, double idle)
 	for (i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	load_configs();
+	{
+		/* What the configuration named is expanded: no other secret
+		 * stays here for a server to read (/proc/PID/environ). */
+		struct job_policy p;
+		jobs_default_policy(&p);
+		jobs_drop_secrets(&p, NULL);
+	}
 	lfd = listen_on(dir);
 	while (!stop_sig) {
 		size_t n = 0, k;

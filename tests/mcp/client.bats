@@ -520,3 +520,19 @@ conformance() {
 	run --separate-stderr tool-run -d tools --list
 	[[ $stderr != *"is taken"* ]]
 }
+
+@test "the holder keeps no secret once its configuration is read" {
+	config
+	jq '.mcpServers.ev.env.FROM_CONFIG = "${SOME_TOKEN}"' mcp.json >m && mv m mcp.json
+	mkdir hold
+	OPENAI_API_KEY=sk-secret-key SOME_TOKEN=t0ken tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	HOLDER=$!
+	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
+	calls ev_get-env '{}' >calls.json
+	run --separate-stderr tool-run -d tools calls.json
+	assert_success
+	jq -e '.[0].content | fromjson | .FROM_CONFIG == "t0ken"' <<<"$output"
+	run tr '\0' '\n' <"/proc/$HOLDER/environ"
+	refute_output --partial "sk-secret-key"
+	refute_output --partial "t0ken"
+}

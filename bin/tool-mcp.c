@@ -28,6 +28,7 @@
 
 #include "common.h"
 #include "jobs.h"
+#include "isolate.h"
 #include "json.h"
 #include "mcp.h"
 #include "mcphost.h"
@@ -759,6 +760,44 @@ start_http(struct server *s)
 	send_discover(s);
 }
 
+static int isolation_off;  /* the kernel refused namespaces once */
+
+/* Does s run in namespaces of its own, as tool-run runs a tool: unless
+ * a sandbox wrapper isolates it instead, or "none" says not to? */
+static int
+server_isolated(const struct server *s)
+{
+	const char *sb = json_get_str(s->conf, "sandbox");
+
+	if (sb == NULL)
+		sb = host.sandbox;
+	return !isolation_off && (sb == NULL || *sb == '\0');
+}
+
+/* In the child of isolate_clone, PID 1 of the server's namespaces: enter
+ * them, start the server (this returns in its process) and wait for it;
+ * its end ends all it left in the namespace. */
+static void
+be_init(uid_t uid, gid_t gid)
+{
+	pid_t server;
+	int code, st;
+
+	if ((code = isolate_enter(uid, gid)) != 0) {
+		fprintf(stderr, "tool-mcp: namespaces: %s\n", strerror(code));
+		_exit(127);
+	}
+	if ((server = fork()) < 0)
+		_exit(127);
+	if (server == 0)
+		return;
+	/* Only the server holds the pipes: its end is their end. */
+	close(0);
+	close(1);
+	isolate_reap(server, &st);
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 /* Start a stdio server: its process, then the probe. */
 static void
 start_stdio(struct server *s)
@@ -770,6 +809,9 @@ start_stdio(struct server *s)
 	const char *cwd = json_get_str(s->conf, "cwd");
 	size_t i;
 	pid_t parent = getpid();
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int isolated = server_isolated(s);
 
 	snprintf(logpath, sizeof logpath, "%s/mcp-%s.log", log_dir, s->key);
 	for (i = strlen(log_dir) + 5; logpath[i] != '\0'; i++)
@@ -778,16 +820,24 @@ start_stdio(struct server *s)
 	logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
-	s->pid = fork();
+	s->pid = isolated ? isolate_clone() : fork();
+	if (s->pid < 0 && isolated && isolate_refused(errno)) {
+		warnx("MCP servers run without namespaces of their own: the "
+		    "kernel refuses them (%s)", strerror(errno));
+		isolation_off = 1;
+		isolated = 0;
+		s->pid = fork();
+	}
 	if (s->pid < 0)
 		die(EXIT_TRANSIENT, "fork: %s", strerror(errno));
 	if (s->pid == 0) {
 		struct rlimit rl;
 		sigset_t none;
 
-		setpgid(0, 0);
+		if (!isolated)
+			setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		if (getppid() != parent)
+		if (!isolated && getppid() != parent)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
@@ -809,12 +859,15 @@ start_stdio(struct server *s)
 			    strerror(errno));
 			_exit(127);
 		}
+		if (isolated)
+			be_init(uid, gid);
 		environ = env;
 		execvp(argv[0], argv);
 		fprintf(stderr, "tool-mcp: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	setpgid(s->pid, s->pid);
+	if (!isolated)
+		setpgid(s->pid, s->pid);
 	for (i = 0; env[i] != NULL; i++)
 		free(env[i]);
 	free(env);

@@ -309,7 +309,7 @@ fake() {
 	run --separate-stderr tool-run -d tools -M mcp.json --list
 	assert_success
 	run jq -c '[.[].function.name]' <<<"$output"
-	assert_output '["fk_one","fk_two","fk_grow","fk_progress","fk_die","fk_count"]'
+	assert_output '["fk_one","fk_two","fk_grow","fk_progress","fk_die","fk_count","fk_pid"]'
 	run jq -c 'select(.method == "tools/list") | .params.cursor' wire.fk
 	assert_output "$(printf 'null\n""')"
 }
@@ -535,4 +535,16 @@ conformance() {
 	run tr '\0' '\n' <"/proc/$HOLDER/environ"
 	refute_output --partial "sk-secret-key"
 	refute_output --partial "t0ken"
+}
+
+@test "a server runs in namespaces of its own, as a tool does; -s none runs it bare" {
+	fake
+	calls fk_pid '{}' >calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json calls.json
+	assert_success
+	run jq -r '.[0].content' <<<"$output"
+	assert_output 2
+	run --separate-stderr tool-run -d tools -M mcp.json -s none calls.json
+	run jq -r '.[0].content' <<<"$output"
+	[ "$output" -gt 2 ]
 }

@@ -5,6 +5,7 @@ valid), a tool that adds a tool and says the list changed, a tool that
 reports progress, a tool that kills the server, and one that counts the
 calls this process served."""
 import json
+import os
 import sys
 import time
 
@@ -13,7 +14,8 @@ tools = [{"name": "one", "inputSchema": {"type": "object"}},
          {"name": "grow", "inputSchema": {"type": "object"}},
          {"name": "progress", "inputSchema": {"type": "object"}},
          {"name": "die", "inputSchema": {"type": "object"}},
-         {"name": "count", "inputSchema": {"type": "object"}}]
+         {"name": "count", "inputSchema": {"type": "object"}},
+         {"name": "pid", "inputSchema": {"type": "object"}}]
 calls = 0
 
 
@@ -118,6 +120,9 @@ for line in sys.stdin:
         token = msg["params"].get("_meta", {}).get("progressToken")
         if name == "die":
             sys.exit(1)
+        if name == "pid":
+            send({"jsonrpc": "2.0", "id": rid, "result": text(str(os.getpid()))})
+            continue
         if name == "grow":
             tools.append({"name": "three", "inputSchema": {"type": "object"}})
             send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})

@@ -66,9 +66,10 @@ $(B)lib/%.o: lib/%.c $(LIBHDR)
 $(B)bin/llm-request $(B)bin/llm-holder: $(B)lib/curlload.o
 $(B)bin/llm-request: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS) -lm
 $(B)bin/llm-holder: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS) -lm -lpthread
-# tool-mcp loads libcurl itself (lib/mcphttp.c) once it reaches an HTTP
-# server: a call through a holder never does.
-$(B)bin/tool-mcp: LINK_LIBS = $(DL_LIBS)
+# tool-mcp too, once it reaches an HTTP server: a call through its holder
+# never does.
+$(B)bin/tool-mcp: $(B)lib/curlload.o
+$(B)bin/tool-mcp: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS)
 $(B)bin/%: bin/%.c $(LIBA) $(LIBHDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

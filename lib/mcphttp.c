@@ -1,10 +1,7 @@
 /* The Streamable HTTP transport of MCP, client side: see mcphttp.h.
- * libcurl is loaded when the first HTTP server is, so that the programs
- * that never reach one (tool-mcp run per call) do not pay its loading,
- * some 5 ms a process. */
-#define CURL_DISABLE_TYPECHECK
+ * libcurl is loaded (lib/curlload.c) when the first HTTP server is, so
+ * that tool-mcp run per call does not pay its loading, some 5 ms. */
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,83 +42,6 @@ struct mcp_http {
 
 static CURLM *multi;
 
-/* The libcurl functions used here, from dlopen. */
-static struct {
-	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	CURLcode (*easy_perform)(CURL *);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-	CURLM *(*multi_init)(void);
-	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_fdset)(CURLM *, fd_set *, fd_set *, fd_set *, int *);
-	CURLMcode (*multi_timeout)(CURLM *, long *);
-	CURLMcode (*multi_perform)(CURLM *, int *);
-	CURLMsg *(*multi_info_read)(CURLM *, int *);
-	CURLU *(*url)(void);
-	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
-	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
-	void (*url_cleanup)(CURLU *);
-	void (*free)(void *);
-} lc;
-
-#define curl_easy_init lc.easy_init
-#undef curl_easy_setopt
-#undef curl_easy_getinfo
-#define curl_easy_setopt lc.easy_setopt
-#define curl_easy_getinfo lc.easy_getinfo
-#define curl_easy_perform lc.easy_perform
-#define curl_easy_cleanup lc.easy_cleanup
-#define curl_easy_strerror lc.easy_strerror
-#define curl_slist_append lc.slist_append
-#define curl_slist_free_all lc.slist_free_all
-#define curl_multi_init lc.multi_init
-#define curl_multi_add_handle lc.multi_add_handle
-#define curl_multi_remove_handle lc.multi_remove_handle
-#define curl_multi_fdset lc.multi_fdset
-#define curl_multi_timeout lc.multi_timeout
-#define curl_multi_perform lc.multi_perform
-#define curl_multi_info_read lc.multi_info_read
-#define curl_url lc.url
-#define curl_url_set lc.url_set
-#define curl_url_get lc.url_get
-#define curl_url_cleanup lc.url_cleanup
-#define curl_free lc.free
-
-/* Load libcurl once: NULL, or why it cannot be. */
-static const char *
-load_curl(void)
-{
-	static const char *const names[] = {"curl_global_init",
-	    "curl_easy_init", "curl_easy_setopt", "curl_easy_getinfo",
-	    "curl_easy_perform", "curl_easy_cleanup", "curl_easy_strerror",
-	    "curl_slist_append", "curl_slist_free_all", "curl_multi_init",
-	    "curl_multi_add_handle", "curl_multi_remove_handle",
-	    "curl_multi_fdset", "curl_multi_timeout", "curl_multi_perform",
-	    "curl_multi_info_read", "curl_url", "curl_url_set",
-	    "curl_url_get", "curl_url_cleanup", "curl_free"};
-	static void *lib;
-	void **slot = (void **)&lc;
-	size_t i;
-
-	if (lib != NULL)
-		return NULL;
-	if ((lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL)
-		return "libcurl (libcurl.so.4) cannot be loaded";
-	for (i = 0; i < sizeof names / sizeof *names; i++)
-		if ((slot[i] = dlsym(lib, names[i])) == NULL) {
-			dlclose(lib);
-			lib = NULL;
-			return "libcurl (libcurl.so.4) is too old";
-		}
-	lc.global_init(CURL_GLOBAL_DEFAULT);
-	return NULL;
-}
 /* Messages and failures waiting to be handed over, outside libcurl's
  * callbacks, in order. */
 struct event {
@@ -269,12 +189,14 @@ mcp_http_new(const char *url, jv headers, mcp_http_message_fn *on_message,
 {
 	struct mcp_http *h;
 
-	if ((*why = load_curl()) != NULL || (*why = url_refused(url)) != NULL) {
+	if ((*why = url_refused(url)) != NULL) {
 		jv_free(headers);
 		return NULL;
 	}
-	if (multi == NULL)
+	if (multi == NULL) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
 		multi = curl_multi_init();
+	}
 	h = xmalloc(sizeof *h);
 	memset(h, 0, sizeof *h);
 	h->url = xstrdup(url);

@@ -1,5 +1,6 @@
 /* A small loopback HTTP/1.1 server: listening, requests, responses. */
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -505,4 +506,83 @@ httpd_linger_close(const struct httpd *h, int fd)
 		if (read(fd, junk, sizeof junk) <= 0)
 			break;
 	close(fd);
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr)
+		    >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    &in6addr_loopback, sizeof in6addr_loopback) == 0;
+	return 0;
+}
+
+int
+httpd_listen_at(struct httpd *h, const char *spec, int *loopback, char *why)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	const char *colon = strrchr(spec, ':');
+	int only_loopback = *loopback, one = 1, rc, port;
+	char host[256];
+	size_t hl;
+
+	if (colon == NULL || colon == spec || colon[1] == '\0' ||
+	    (size_t)(colon - spec) >= sizeof host) {
+		snprintf(why, READ_WHY_MAX, "%.80s: not ADDRESS:PORT", spec);
+		return -3;
+	}
+	hl = (size_t)(colon - spec);
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
+		snprintf(why, READ_WHY_MAX, "%.80s: %s", spec,
+		    gai_strerror(rc));
+		return -3;
+	}
+	*loopback = is_loopback(res->ai_addr);
+	if (only_loopback && !*loopback) {
+		snprintf(why, READ_WHY_MAX, "%.80s: not a loopback address",
+		    spec);
+		freeaddrinfo(res);
+		return -2;
+	}
+	h->listen_fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (h->listen_fd < 0 || setsockopt(h->listen_fd, SOL_SOCKET,
+	    SO_REUSEADDR, &one, sizeof one) < 0 || bind(h->listen_fd,
+	    res->ai_addr, res->ai_addrlen) < 0 || listen(h->listen_fd,
+	    128) < 0 || getsockname(h->listen_fd, (struct sockaddr *)&ss,
+	    &sl) < 0) {
+		snprintf(why, READ_WHY_MAX, "%.80s: %s", spec, strerror(errno));
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	return port;
+}
+
+int
+http_peer_closed(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR);
 }

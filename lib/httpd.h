@@ -86,6 +86,18 @@ int httpd_accept(struct httpd *h);
 void httpd_serve(struct httpd *h, int fd, httpd_handler *handler, void *ctx);
 void httpd_close(struct httpd *h);
 
+/* Listen on spec, "ADDRESS:PORT" ("127.0.0.1:8080", "[::1]:0",
+ * "localhost:0"; port 0: a free one), for a server others may reach:
+ * the port bound, with *loopback set to whether the address is a
+ * loopback one; -1 with why when it cannot be bound. Called with
+ * *loopback set, only a loopback address is taken: another one is -2,
+ * never bound. A spec that is not an address is -3. */
+int httpd_listen_at(struct httpd *h, const char *spec, int *loopback,
+    char *why);
+
+/* Has the client of fd closed its end (given up on its request)? */
+int http_peer_closed(int fd);
+
 /* Read one request from fd into req (zeroed first): 0 when complete, an
  * HTTP status when refused, -1 when the client is to be dropped without
  * an answer (silence, EOF, a stop). Sends "100 Continue" when asked. */

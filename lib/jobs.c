@@ -590,7 +590,7 @@ drain_exited(struct job *job, size_t max_output)
  * process group, and wait only briefly for their pipes) and adopted
  * orphans. */
 static void
-reap(struct job *jobs, size_t njobs)
+reap(struct job **jobs, size_t njobs)
 {
 	char sink[64];
 	size_t i;
@@ -601,16 +601,17 @@ reap(struct job *jobs, size_t njobs)
 		;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		for (i = 0; i < njobs; i++) {
-			if (jobs[i].pid != pid || jobs[i].exited)
+			struct job *job = jobs[i];
+			if (job == NULL || job->pid != pid || job->exited)
 				continue;
-			jobs[i].exited = 1;
+			job->exited = 1;
 			/* An isolated job's status is its tool's, as its
 			 * init left it. */
-			jobs[i].status = jobs[i].exit_word != NULL &&
-			    jobs[i].exit_word[0] ? jobs[i].exit_word[1] : st;
+			job->status = job->exit_word != NULL &&
+			    job->exit_word[0] ? job->exit_word[1] : st;
 			kill(-pid, SIGKILL);
-			if (now_seconds() + EXIT_GRACE < jobs[i].deadline)
-				jobs[i].deadline = now_seconds() + EXIT_GRACE;
+			if (now_seconds() + EXIT_GRACE < job->deadline)
+				job->deadline = now_seconds() + EXIT_GRACE;
 		}
 	}
 }
@@ -724,15 +725,15 @@ kill_leftovers(void)
 /* A signal stopped us: stop every tool and its leftovers, write nothing,
  * and end as the signal would, 128 + its number. */
 static void
-stop_all(struct job *jobs, size_t njobs)
+stop_all(struct job **jobs, size_t njobs)
 {
 	size_t i;
 	int sig = stop_signal;
 
 	for (i = 0; i < njobs; i++)
-		if (jobs[i].started && !jobs[i].exited) {
-			kill(-jobs[i].pid, SIGKILL);
-			kill(jobs[i].pid, SIGKILL);
+		if (jobs[i] != NULL && jobs[i]->started && !jobs[i]->exited) {
+			kill(-jobs[i]->pid, SIGKILL);
+			kill(jobs[i]->pid, SIGKILL);
 		}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
@@ -748,6 +749,7 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 	struct pollfd *fds = xmalloc((3 * njobs + 1) * sizeof *fds);
 	int **which = xmalloc((3 * njobs + 1) * sizeof *which);
 	struct job **owner = xmalloc((3 * njobs + 1) * sizeof *owner);
+	struct job **all = xmalloc((njobs + 1) * sizeof *all);
 	size_t next_start = 0, i, words = 2 * (njobs + 1) * sizeof(int);
 	/* Where each isolated job's init leaves its tool's wait status. */
 	int *exit_words = mmap(NULL, words, PROT_READ | PROT_WRITE,
@@ -755,16 +757,18 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 
 	if (exit_words == MAP_FAILED)
 		die(EXIT_TRANSIENT, "mmap: %s", strerror(errno));
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs; i++) {
 		jobs[i].exit_word = exit_words + 2 * i;
+		all[i] = &jobs[i];
+	}
 	in_run = 1;
 	for (;;) {
 		double t, next = -1;
 		size_t nfds = 0, pending = 0, running = 0;
 
-		reap(jobs, njobs);
+		reap(all, njobs);
 		if (stop_signal)
-			stop_all(jobs, njobs);
+			stop_all(all, njobs);
 		for (i = 0; i < njobs; i++)
 			running += jobs[i].started && !job_done(&jobs[i]);
 		while (next_start < njobs && (int)running < p->max_running) {
@@ -845,12 +849,121 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 	free(fds);
 	free(which);
 	free(owner);
+	free(all);
 }
 
 void
 job_free(struct job *job)
 {
+	/* Mapped by job_start; jobs_run unmaps its own. */
+	if (job->exit_word != NULL)
+		munmap(job->exit_word, 2 * sizeof(int));
+	job->exit_word = NULL;
 	free(job->path);
 	buf_free(&job->output);
 	buf_free(&job->errtail);
+}
+
+void
+jobs_serve(void)
+{
+	in_run = 1;
+}
+
+int
+jobs_wakeup_fd(void)
+{
+	return sigchld_pipe[0];
+}
+
+int
+job_start(struct job *job, const struct job_policy *p)
+{
+	if (job->exit_word == NULL) {
+		void *w = mmap(NULL, 2 * sizeof(int), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (w == MAP_FAILED)
+			return -1;
+		job->exit_word = w;
+	}
+	if (start_job(job, p) < 0) {
+		int e = errno;
+		if (e == EMFILE || e == ENFILE || e == EAGAIN || e == ENOMEM)
+			return -1;
+		job->started = job->exited = 1;
+		job->failed_to_start = e;
+	}
+	return 0;
+}
+
+size_t
+job_pollfds(const struct job *job, struct pollfd *fds)
+{
+	const int ends[3] = {job->in, job->out, job->err};
+	size_t n = 0;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (ends[k] >= 0)
+			fds[n++] = (struct pollfd){ends[k], k == 0 ? POLLOUT :
+			    POLLIN, 0};
+	return n;
+}
+
+void
+job_io(struct job *job, const struct pollfd *fds, size_t n,
+    const struct job_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (fds[i].revents == 0)
+			continue;
+		if (fds[i].fd == job->out)
+			drain(job, &job->out, p->max_output);
+		else if (fds[i].fd == job->err)
+			drain(job, &job->err, p->max_output);
+		else if (fds[i].fd != job->in)
+			continue;
+		else if (fds[i].revents & (POLLERR | POLLHUP))
+			close_fd(&job->in);
+		else
+			feed(job);
+	}
+}
+
+void
+jobs_reap(struct job **jobs, size_t njobs)
+{
+	reap(jobs, njobs);
+	if (stop_signal)
+		stop_all(jobs, njobs);
+}
+
+int
+job_check(struct job *job, double t, double *next)
+{
+	if (!job_done(job) && t >= job->deadline)
+		enforce_deadline(job, t);
+	if (job_done(job))
+		return 1;
+	if (*next < 0 || job->deadline < *next)
+		*next = job->deadline;
+	return 0;
+}
+
+void
+job_cancel(struct job *job)
+{
+	if (!job->started || job->exited || job->pid <= 0)
+		return;
+	job->killed = 1;
+	kill(-job->pid, SIGKILL);
+	kill(job->pid, SIGKILL);
+}
+
+void
+jobs_kill_leftovers(void)
+{
+	kill_leftovers();
 }

@@ -9,6 +9,7 @@
 #ifndef LLM_JOBS_H
 #define LLM_JOBS_H
 
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -97,5 +98,45 @@ void jobs_init(void);
  * named in keep (NULL-terminated), and make the process undumpable, so
  * that no process of the same user can read or trace it. */
 void jobs_drop_secrets(const struct job_policy *p, const char *const *keep);
+
+/*
+ * Jobs driven one by one from a program's own poll(2) loop, as a server
+ * runs calls that come and go: jobs_init, then jobs_serve; for each job
+ * job_start, then poll job_pollfds and jobs_wakeup_fd, pass what poll
+ * said to job_io, call jobs_reap when the wake-up descriptor is readable
+ * and job_check each time round; job_free once it is done.
+ */
+
+/* From now on a stop signal is only noted: jobs_reap stops the jobs it
+ * is given and ends the program with 128 + the signal. */
+void jobs_serve(void);
+
+/* Readable when a child may have exited or a stop signal came. */
+int jobs_wakeup_fd(void);
+
+/* Start job: 0 once it runs or has failed for good (failed_to_start);
+ * -1 with errno when descriptors or processes are short for now. */
+int job_start(struct job *job, const struct job_policy *p);
+
+/* The descriptors of job to poll, at most 3, in fds; how many. */
+size_t job_pollfds(const struct job *job, struct pollfd *fds);
+
+/* Feed and drain job as poll said about the descriptors of job_pollfds. */
+void job_io(struct job *job, const struct pollfd *fds, size_t n,
+    const struct job_policy *p);
+
+/* Reap the children that exited, jobs among them (NULL entries are
+ * skipped); after a stop signal, stop the jobs and end the program. */
+void jobs_reap(struct job **jobs, size_t njobs);
+
+/* Enforce job's deadline at time t: 1 when it is done, else 0 with *next
+ * lowered to when it must be looked at again (*next < 0: not set). */
+int job_check(struct job *job, double t, double *next);
+
+/* Kill job's process group now; it is done once reaped. */
+void job_cancel(struct job *job);
+
+/* Kill and reap every child left, such as the orphans of tools. */
+void jobs_kill_leftovers(void);
 
 #endif

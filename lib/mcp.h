@@ -7,6 +7,8 @@
 #ifndef LLM_MCP_H
 #define LLM_MCP_H
 
+#include <jv.h>
+
 /* The newest revision, which has no handshake and no sessions. */
 #define MCP_MODERN_VERSION "2026-07-28"
 /* The newest revision with the initialize handshake, which every
@@ -39,7 +41,22 @@ enum {
 #define MCP_META_CLIENT_INFO "io.modelcontextprotocol/clientInfo"
 #define MCP_META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
 
-#include <jv.h>
+/* mcp_versions as a JSON array. */
+jv mcp_versions_array(void);
+
+/* A JSON-RPC response carrying result; both consumed. */
+jv mcp_result(jv id, jv result);
+
+/* A JSON-RPC error response (id null when invalid; data left out when
+ * invalid); all consumed. */
+jv mcp_error(jv id, int code, jv message, jv data);
+
+/* The error for a protocol version that is not one of mcp_versions,
+ * with the supported list as data (requested may be NULL). */
+jv mcp_unsupported_version(jv id, const char *requested);
+
+/* params._meta[key] (params borrowed), or jv_invalid() when absent. */
+jv mcp_meta(jv params, const char *key);
 
 /* The name under which a server's tool is offered to a model: prefix +
  * name with every character outside [A-Za-z0-9_-] made "_"; longer than

@@ -133,14 +133,21 @@ response_format_option(const char *arg)
 		schema = json_parse(arg, strlen(arg));
 		if (!jv_is_valid(schema)) {
 			char *msg = json_invalid_message(schema);
-			die(EXIT_USAGE, "--schema: not a JSON document: %s", msg);
+
+			warnx("--schema: not a JSON document: %s", msg);
+			free(msg);
+			exit(EXIT_USAGE);
 		}
 		name = jv_string("reply");
 	} else {
 		schema = json_read_doc(arg, "--schema");
-		if (jv_get_kind(schema) != JV_KIND_OBJECT)
+		if (jv_get_kind(schema) != JV_KIND_OBJECT) {
+			const char *kind = json_kind_name(schema);
+
+			jv_free(schema);
 			die(EXIT_INPUT, "--schema (%s): %s, not an object", arg,
-			    json_kind_name(schema));
+			    kind);
+		}
 		name = schema_name(arg);
 	}
 	return JV_OBJECT(jv_string("type"), jv_string("json_schema"),

@@ -40,6 +40,7 @@ need python3-yaml /usr/bin/python3 -c 'import yaml'
 need openssl have openssl
 need nginx test -x /usr/sbin/nginx
 need tinyproxy test -x /usr/bin/tinyproxy
+need nodejs have node
 need npm have npm
 need iproute2 have ip
 

@@ -14,7 +14,9 @@ with repeated runs against llm-mock on loopback, min and median.
   7. schema patterns: a match that backtracks for ever, stopped at its
      bound (on 30,000 characters and on 1 MB), and 1,000 and 10,000
      calls whose patterns are compiled once.
-  8. MCP servers as tools (when tests/mcp/install has installed them): a
+  8. a tools/call of add through tool-serve over stdio, per call, against
+     tool-run running the same call and the tool's own run.
+  9. MCP servers as tools (when tests/mcp/install has installed them): a
      call to a warm server-everything through tool-mcp and through
      tool-run, against the server's own round trip, and the start-up a
      run pays once per server.
@@ -121,7 +123,7 @@ def bench_mcp(d):
     node = os.path.join(nm, "node", "bin", "node")
     server = os.path.join(nm, "@modelcontextprotocol", "server-everything",
                           "dist", "index.js")
-    section("8. MCP: server-everything's get-sum, warm, and a server's start-up")
+    section("9. MCP: server-everything's get-sum, warm, and a server's start-up")
     if not os.path.exists(server):
         rows.append(("  (not measured: run sh tests/mcp/install first)",
                      None, None, None))
@@ -398,6 +400,37 @@ def main():
         t = measure(["tool-run", "-n"] + d + [calls], runs=max(3, RUNS // 6))
         row("tool-run -n, %d calls, 2 patterns each" % n, t[0], t[1],
             "%.1f us per call" % (t[1] / n * 1e6))
+
+    section("8. tool-serve: tools/call of add over stdio, per call")
+    serve_runs = max(200, RUNS * 10)
+    server = subprocess.Popen(["tool-serve"] + d, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, cwd=WORK)
+
+    def rpc(msg):
+        server.stdin.write((json.dumps(msg) + "\n").encode())
+        server.stdin.flush()
+        return json.loads(server.stdout.readline())
+
+    rpc({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "1"}}})
+    times = []
+    for i in range(serve_runs):
+        t0 = time.perf_counter()
+        answer = rpc({"jsonrpc": "2.0", "id": i + 1, "method": "tools/call",
+                      "params": {"name": "add", "arguments": {"a": 5, "b": 4}}})
+        times.append(time.perf_counter() - t0)
+        assert answer["result"]["content"][0]["text"] == "9", answer
+    server.stdin.close()
+    server.wait()
+    own = measure([os.path.join(WORK, "tools.d", "add")],
+                  stdin=write("add-args.json", {"a": 5, "b": 4}))
+    run_one = measure(["tool-run"] + d + [small_calls])
+    row("add alone (its own process)", own[0], own[1], "")
+    row("tool-run, 1 call of add", run_one[0], run_one[1], "")
+    row("tool-serve tools/call of add", min(times), statistics.median(times),
+        "%.2f ms over the tool's own run; %d calls" % (
+            (statistics.median(times) - own[1]) * 1000, serve_runs))
 
     bench_mcp(d)
 

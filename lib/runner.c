@@ -1,0 +1,602 @@
+/* A tool call as tool-run runs it: policy, tools directory, checks,
+ * outcome. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "json.h"
+#include "runner.h"
+#include "schema.h"
+#include "toolsdir.h"
+
+#define SCHEMA_TIMEOUT 5.0
+
+static char **split_words(const char *cmd);
+
+/* The last line-ish part of a tool's stderr, trimmed, for a message. */
+static jv
+stderr_summary(const struct buf *b)
+{
+	size_t start = 0, end = b->len;
+
+	while (end > 0 && (b->data[end - 1] == '\n' || b->data[end - 1] == ' '))
+		end--;
+	if (end > 500)
+		start = end - 500;
+	return jv_string_sized(b->data + start, (int)(end - start));
+}
+
+jv
+runner_outcome(const struct runner *r, const struct job *job, int *failed)
+{
+	jv msg;
+
+	*failed = 1;
+
+	if (job->failed_to_start)
+		return jv_string_fmt("tool %s could not be started: %s",
+		    job->name, strerror(job->failed_to_start));
+	if (job->timed_out)
+		return jv_string_fmt("tool %s timed out after %g s and was "
+		    "stopped", job->name, r->policy.timeout);
+	if (WIFSIGNALED(job->status))
+		msg = jv_string_fmt("tool %s was killed by signal %d",
+		    job->name, WTERMSIG(job->status));
+	else if (WEXITSTATUS(job->status) != 0)
+		msg = jv_string_fmt("tool %s failed with exit status %d",
+		    job->name, WEXITSTATUS(job->status));
+	else {
+		size_t len = job->output.len;
+
+		/* Like $(...) in the shell: trailing newlines are dropped. */
+		while (!job->truncated && len > 0 &&
+		    job->output.data[len - 1] == '\n')
+			len--;
+		*failed = 0;
+		jv out = jv_string_sized(job->output.data ? job->output.data :
+		    "", (int)len);
+		if (job->truncated)
+			out = jv_string_concat(out, jv_string_fmt(
+			    "\n[output truncated at %zu bytes]", r->policy.max_output));
+		return out;
+	}
+	if (job->errtail.len > 0) {
+		msg = jv_string_append_str(msg, ": ");
+		msg = jv_string_concat(msg, stderr_summary(&job->errtail));
+	} else if (job->output.len > 0) {
+		msg = jv_string_append_str(msg, ": ");
+		msg = jv_string_concat(msg, stderr_summary(&job->output));
+	}
+	return msg;
+}
+
+/* The function object of a schema document (a function object, or a
+ * whole tool), reduced to what a request may carry (with mcp, also what
+ * an MCP tool may), named after the file. Invalid with a message on a bad shape. doc consumed. */
+static jv
+function_of(jv doc, const char *name, int mcp)
+{
+	static const char *fields[] = {"description", "parameters", "strict",
+	    "title", "annotations", "outputSchema", NULL};
+	jv fn = json_get(doc, "function"), out;
+	const char *doc_name;
+	int i;
+
+	if (jv_get_kind(fn) == JV_KIND_OBJECT) {
+		jv_free(doc);
+		doc = fn;
+	} else {
+		jv_free(fn);
+	}
+	if (jv_get_kind(doc) != JV_KIND_OBJECT) {
+		jv e = jv_invalid_with_msg(jv_string_fmt("schema is %s, not an "
+		    "object", json_kind_name(doc)));
+		jv_free(doc);
+		return e;
+	}
+	doc_name = json_get_str(doc, "name");
+	if (doc_name != NULL && strcmp(doc_name, name) != 0)
+		warnx("%s: schema names the function \"%s\"; using the file "
+		    "name", name, doc_name);
+	out = JV_OBJECT(jv_string("name"), jv_string(name));
+	for (i = 0; fields[i] != NULL && (mcp || i < 3); i++) {
+		jv v = json_get(doc, fields[i]);
+		if (jv_is_valid(v))
+			out = jv_object_set(out, jv_string(fields[i]), v);
+		else
+			jv_free(v);
+	}
+	jv_free(doc);
+	return out;
+}
+
+/* DIR/name.json, where a tool's schema is kept. */
+static char *
+sidecar_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + sizeof "/.json";
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s.json", dir, name);
+	return p;
+}
+
+/* The schema of tool name: DIR/name.json, else DIR/name --schema. */
+static jv
+tool_schema(const struct runner *r, const char *name)
+{
+	char *sidecar = sidecar_path(r->dir, name);
+	struct job job = {0};
+	struct stat st;
+	jv doc;
+
+	if (stat(sidecar, &st) == 0) {
+		struct buf b = {0};
+		int fd = open(sidecar, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read_fd_all(fd, &b, JSON_INPUT_MAX) != 0)
+			doc = jv_invalid_with_msg(jv_string_fmt("%s: %s",
+			    sidecar, strerror(errno)));
+		else
+			doc = json_parse(b.data, b.len);
+		if (fd >= 0)
+			close(fd);
+		buf_free(&b);
+		if (!jv_is_valid(doc)) {
+			char *m = json_invalid_message(doc);
+			doc = jv_invalid_with_msg(jv_string_fmt("%s: %s",
+			    sidecar, m));
+			free(m);
+		}
+		free(sidecar);
+		return doc;
+	}
+	free(sidecar);
+	{
+		struct job_policy p = r->policy;
+		/* Under the same sandbox and limits as a call. */
+		p.timeout = SCHEMA_TIMEOUT;
+		p.on_start = p.on_done = NULL;
+		job.name = name;
+		job.id = "schema";
+		job.path = toolsdir_path(r->dir, name);
+		job.arg = "--schema";
+		jobs_run(&job, 1, &p);
+	}
+	if (job.failed_to_start || job.timed_out || !WIFEXITED(job.status) ||
+	    WEXITSTATUS(job.status) != 0)
+		doc = jv_invalid_with_msg(jv_string_fmt("no %s.json and "
+		    "\"%s --schema\" failed", name, job.path));
+	else
+		doc = json_parse(job.output.data ? job.output.data : "",
+		    job.output.len);
+	job_free(&job);
+	return doc;
+}
+
+jv
+runner_list(struct runner *r, int mcp)
+{
+	char **names = toolsdir_names(r->dir, 1), **p;
+	jv tools = jv_array(), params;
+
+	if (names == NULL && !(r->configured && errno == ENOENT))
+		die(EXIT_INPUT, "%s: %s", r->dir, strerror(errno));
+	for (p = names; p != NULL && *p != NULL; p++) {
+		jv fn = tool_schema(r, *p);
+		if (jv_is_valid(fn))
+			fn = function_of(fn, *p, mcp);
+		if (!jv_is_valid(fn)) {
+			char *m = json_invalid_message(fn);
+			warnx("%s/%s: skipped: %s", r->dir, *p, m);
+			free(m);
+			continue;
+		}
+		/* Calls check against what was listed, without running
+		 * the tool for its schema again. */
+		params = json_get(fn, "parameters");
+		r->schemas = jv_object_set(r->schemas, jv_string(*p),
+		    jv_is_valid(params) ? params : jv_null());
+		tools = jv_array_append(tools, fn);
+	}
+	toolsdir_free_names(names);
+	return tools;
+}
+
+/* Is name in the comma-separated list? */
+static int
+listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (list != NULL && (p = strstr(p, name)) != NULL) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Why the tool of a call must not run (someone else could have put
+ * it there or changed it), or jv_invalid(). Said on stderr too: the user
+ * has something to fix. */
+static jv
+check_trust(const struct job *job)
+{
+	char *why = toolsdir_unsafe(job->path);
+	jv msg;
+
+	if (why == NULL)
+		return jv_invalid();
+	warnx("%s", why);
+	msg = jv_string_fmt("tool %s was not run: %s", job->name, why);
+	free(why);
+	return msg;
+}
+
+static int
+is_tool_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Refuse a tools directory others could change; say why a directory
+ * left there is not used. */
+static void
+use_tools_dir(const char *dir, int configured)
+{
+	struct stat st;
+	char *why = toolsdir_unsafe(dir);
+
+	if (why != NULL) {
+		warnx("%s", why);
+		free(why);
+		exit(EXIT_INPUT);
+	}
+	if (configured && stat(dir, &st) != 0 && is_tool_dir("tools.d"))
+		warnx("./tools.d is not used unless named: pass -d tools.d or "
+		    "set LLM_TOOLS_DIR (no tools directory at %s)", dir);
+}
+
+/* Why the user's lists keep a call from running, or jv_invalid(). */
+static jv
+gate_lists(const struct runner *g, const struct job *job)
+{
+	if (listed(g->deny, job->name))
+		return jv_string_fmt("declined by the user: %s is a denied "
+		    "tool", job->name);
+	if (g->allow != NULL && !g->confirm && !listed(g->allow, job->name))
+		return jv_string_fmt("declined by the user: %s is not an "
+		    "allowed tool", job->name);
+	return jv_invalid();
+}
+
+/* The violations of args (borrowed) against name's parameters schema:
+ * a string for the model, or jv_invalid() when they conform or the tool
+ * has no schema. With may_exec 0, a tool without a sidecar is not run
+ * with --schema, and goes unchecked. */
+static jv
+check_schema(struct runner *r, const char *name, jv args, int may_exec)
+{
+	jv params, problems, msg;
+	int i, n;
+
+	if (!may_exec && !jv_object_has(jv_copy(r->schemas),
+	    jv_string(name))) {
+		char *sidecar = sidecar_path(r->dir, name);
+		struct stat st;
+		int has = stat(sidecar, &st) == 0;
+
+		free(sidecar);
+		if (!has)
+			return jv_invalid();
+	}
+	if (!jv_object_has(jv_copy(r->schemas), jv_string(name))) {
+		jv fn = tool_schema(r, name);
+		if (jv_is_valid(fn))
+			fn = function_of(fn, name, 0);
+		params = jv_is_valid(fn) ? json_get(fn, "parameters") :
+		    jv_invalid();
+		jv_free(fn);
+		if (!jv_is_valid(params))
+			params = jv_null();
+		r->schemas = jv_object_set(r->schemas, jv_string(name),
+		    params);
+	}
+	params = jv_object_get(jv_copy(r->schemas), jv_string(name));
+	if (jv_get_kind(params) == JV_KIND_NULL) {
+		jv_free(params);
+		return jv_invalid();
+	}
+	problems = schema_check(params, args);
+	jv_free(params);
+	n = jv_array_length(jv_copy(problems));
+	if (n == 0) {
+		jv_free(problems);
+		return jv_invalid();
+	}
+	msg = jv_string_fmt("invalid arguments for %s, not run:", name);
+	for (i = 0; i < n; i++) {
+		jv p = jv_array_get(jv_copy(problems), i);
+		msg = jv_string_append_str(msg, i == 0 ? " " : "; ");
+		msg = jv_string_concat(msg, p);
+	}
+	jv_free(problems);
+	return msg;
+}
+
+/* Why a call cannot run, as a message for the model, or jv_invalid()
+ * when it can. fn is {name, arguments}, borrowed. Sets the job's name, path and input, and *parsed_args to
+ * the arguments as an object (jv_null() when they are not one). */
+static jv
+check_call(struct job *job, jv fn, const char *dir, jv *parsed_args)
+{
+	jv args, parsed, name;
+	jv problem = jv_invalid();
+	int has_nul;
+
+	*parsed_args = jv_null();
+	job->name = json_get_str(fn, "name");
+	args = json_get(fn, "arguments");
+	name = json_get(fn, "name");
+	has_nul = json_string_has_nul(name);
+	jv_free(name);
+	if (has_nul) {
+		job->name = "?";
+		problem = jv_string("invalid tool name: it holds a NUL byte");
+	} else if (job->name == NULL) {
+		job->name = "?";
+		problem = jv_string("the call has no function name");
+	} else if (!valid_tool_name(job->name)) {
+		problem = jv_string_fmt("invalid tool name \"%.80s\": a name "
+		    "matches ^[A-Za-z0-9_-]{1,64}$", job->name);
+	} else if (!toolsdir_is_tool(dir, job->name)) {
+		char **names = toolsdir_names(dir, 0), **p;
+		problem = jv_string_fmt("unknown tool \"%s\"; available tools:",
+		    job->name);
+		for (p = names; p != NULL && *p != NULL; p++)
+			problem = jv_string_concat(problem,
+			    jv_string_fmt("%s %s", p == names ? "" : ",", *p));
+		if (names == NULL || *names == NULL)
+			problem = jv_string_append_str(problem, " none");
+		toolsdir_free_names(names);
+	}
+	if (jv_is_valid(problem)) {
+		jv_free(args);
+		return problem;
+	}
+	if (jv_get_kind(args) == JV_KIND_INVALID || jv_get_kind(args) ==
+	    JV_KIND_NULL || (jv_get_kind(args) == JV_KIND_STRING &&
+	    jv_string_length_bytes(jv_copy(args)) == 0)) {
+		/* No arguments at all, as tool-extract reads them: {}. */
+		jv_free(args);
+		args = jv_string("{}");
+	}
+	if (jv_get_kind(args) != JV_KIND_STRING)
+		args = jv_dump_string(args, 0);
+	/* The bytes checked here are the bytes the tool reads. */
+	parsed = json_parse_arguments(jv_string_value(args),
+	    (size_t)jv_string_length_bytes(jv_copy(args)));
+	if (!jv_is_valid(parsed))
+		problem = jv_invalid_get_msg(parsed);
+	else
+		*parsed_args = parsed;
+	if (jv_is_valid(problem)) {
+		jv_free(args);
+		return problem;
+	}
+	job->input_len = (size_t)jv_string_length_bytes(jv_copy(args));
+	job->input = xmalloc(job->input_len + 1);
+	memcpy((char *)job->input, jv_string_value(args), job->input_len + 1);
+	jv_free(args);
+	job->path = toolsdir_path(dir, job->name);
+	return jv_invalid();
+}
+
+/* A variable name: [A-Za-z_][A-Za-z0-9_]*. */
+static int
+valid_env_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* Split a sandbox command line on blanks (no shell, no quoting). */
+static char **
+split_words(const char *cmd)
+{
+	char *copy = xstrdup(cmd), *word, *save = NULL;
+	char **argv = xmalloc((strlen(cmd) / 2 + 2) * sizeof *argv);
+	size_t n = 0;
+
+	for (word = strtok_r(copy, " \t\n", &save); word != NULL;
+	    word = strtok_r(NULL, " \t\n", &save))
+		argv[n++] = word;
+	argv[n] = NULL;
+	if (n == 0) {
+		free(copy);
+		free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+/* The argv of --sandbox default for tools in dir: the profile, with
+ * the current directory and dir visible (read-only) over the private
+ * /tmp, starting in the current directory. */
+static char **
+default_sandbox(const char *dir)
+{
+	static char cwd[4096];
+	char **argv = split_words(RUNNER_DEFAULT_SANDBOX);
+	size_t n = 0, i;
+
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		strcpy(cwd, "/");
+	while (argv[n] != NULL)
+		n++;
+	argv = xrealloc(argv, (n + 10) * sizeof *argv);
+	n--;    /* before the final "--" */
+	i = n;
+	argv[i++] = "--ro-bind";
+	argv[i++] = cwd;
+	argv[i++] = cwd;
+	argv[i++] = "--ro-bind";
+	argv[i++] = (char *)dir;
+	argv[i++] = (char *)dir;
+	argv[i++] = "--chdir";
+	argv[i++] = cwd;
+	argv[i++] = "--";
+	argv[i] = NULL;
+	return argv;
+}
+
+void
+runner_init(struct runner *r)
+{
+	memset(r, 0, sizeof *r);
+	jobs_default_policy(&r->policy);
+	r->sandbox = getenv("LLM_TOOL_SANDBOX");
+	r->schemas = jv_object();
+}
+
+int
+runner_option(struct runner *r, int c, const char *arg)
+{
+	long num;
+
+	switch (c) {
+	case 'd':
+		r->dir_option = arg;
+		return 1;
+	case 't':
+		if (parse_seconds(arg, &r->policy.timeout) != 0 ||
+		    r->policy.timeout <= 0)
+			die(EXIT_USAGE, "-t: not a positive number of "
+			    "seconds: %s", arg);
+		return 1;
+	case 'j':
+		if (parse_long(arg, 1, 1024, &num) != 0)
+			die(EXIT_USAGE, "-j: not a number of jobs from 1 "
+			    "to 1024: %s", arg);
+		r->policy.max_running = (int)num;
+		return 1;
+	case 'o':
+		if (parse_long(arg, 1, 1L << 30, &num) != 0)
+			die(EXIT_USAGE, "-o: not a number of bytes from 1 "
+			    "to 1 GiB: %s", arg);
+		r->policy.max_output = (size_t)num;
+		return 1;
+	case 'L':
+		if (jobs_set_limit(&r->policy, arg) != 0)
+			die(EXIT_USAGE, "-L: not NAME=VALUE with NAME cpu, "
+			    "as, fsize or nofile: %s", arg);
+		return 1;
+	case 'e':
+		if (!valid_env_name(arg))
+			die(EXIT_USAGE, "-e: not a variable name: %s", arg);
+		if (r->npass == 64)
+			die(EXIT_USAGE, "-e: at most 64 variables");
+		r->pass_env[r->npass++] = arg;
+		return 1;
+	case 's':
+		r->sandbox = arg;
+		return 1;
+	case 'a':
+		r->allow = arg;
+		return 1;
+	case 'x':
+		r->deny = arg;
+		return 1;
+	}
+	return 0;
+}
+
+void
+runner_setup(struct runner *r, const char *const *own_env)
+{
+	const char *sandbox = r->sandbox;
+
+	r->pass_env[r->npass] = NULL;
+	r->policy.pass_env = r->pass_env;
+	/* No secret is ours to keep: tools get none, and a tool that
+	 * reaches this process finds none. */
+	jobs_drop_secrets(&r->policy, own_env);
+	jobs_init();
+	r->dir = r->dir_found = toolsdir_find(r->dir_option, &r->configured);
+	use_tools_dir(r->dir, r->configured);
+	if (sandbox != NULL && strcmp(sandbox, "none") == 0) {
+		r->policy.isolate = 0;
+		warnx("--sandbox none: tools are not isolated: they can read "
+		    "the environment and memory of this user's processes "
+		    "(/proc/PID/environ, ptrace), such as the shell that "
+		    "started this run, and the secrets in them");
+	} else if (sandbox != NULL && *sandbox != '\0') {
+		/* The wrapper isolates: it may start elsewhere, so name the
+		 * tools by full path. */
+		r->policy.isolate = 0;
+		if ((r->abs_dir = realpath(r->dir, NULL)) != NULL)
+			r->dir = r->abs_dir;
+		r->policy.sandbox = strcmp(sandbox, "default") == 0 ?
+		    default_sandbox(r->dir) : split_words(sandbox);
+	}
+}
+
+void
+runner_free(struct runner *r)
+{
+	if (r->policy.sandbox != NULL) {
+		free(r->policy.sandbox[0]);
+		free(r->policy.sandbox);
+	}
+	jv_free(r->schemas);
+	free(r->abs_dir);
+	free(r->dir_found);
+}
+
+jv
+runner_describe(struct runner *r, const char *name)
+{
+	jv fn = tool_schema(r, name);
+
+	return jv_is_valid(fn) ? function_of(fn, name, 1) : fn;
+}
+
+jv
+runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec)
+{
+	jv args, problem = check_call(job, fn, r->dir, &args);
+
+	if (!jv_is_valid(problem))
+		problem = check_trust(job);
+	if (!jv_is_valid(problem))
+		problem = gate_lists(r, job);
+	if (!jv_is_valid(problem))
+		problem = check_schema(r, job->name, args, may_exec);
+	jv_free(args);
+	return problem;
+}
+
+int
+runner_unknown(const struct runner *r, const char *name)
+{
+	return !toolsdir_is_tool(r->dir, name);
+}
+
+int
+runner_allowed(const struct runner *r, const char *name)
+{
+	return listed(r->allow, name);
+}

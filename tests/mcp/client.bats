@@ -522,6 +522,7 @@ conformance() {
 }
 
 @test "the holder keeps no secret once its configuration is read" {
+	[ -z "${LLM_TEST_VALGRIND:-}" ] || skip "valgrind keeps its own copy of the environment"
 	config
 	jq '.mcpServers.ev.env.FROM_CONFIG = "${SOME_TOKEN}"' mcp.json >m && mv m mcp.json
 	mkdir hold

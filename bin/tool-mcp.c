@@ -33,6 +33,7 @@
 #include "mcp.h"
 #include "mcphost.h"
 #include "mcphttp.h"
+#include "runner.h"
 #include "term.h"
 #include "toolsdir.h"
 
@@ -44,10 +45,6 @@
 #define PROBE_TIMEOUT 10.0
 #define HTTP_FDS 256
 
-/* The sandbox of "default": as tool-run's, without the tools directory. */
-#define DEFAULT_SANDBOX "bwrap --ro-bind / / --dev /dev --proc /proc " \
-	"--tmpfs /tmp --setenv TMPDIR /tmp --unshare-all --die-with-parent " \
-	"--new-session --"
 
 extern char **environ;
 
@@ -423,7 +420,7 @@ sandbox_argv(const char *cmd, const char *cwd)
 		return split_words(cmd);
 	if (cwd == NULL)
 		cwd = getcwd(here, sizeof here) != NULL ? here : "/";
-	argv = split_words(DEFAULT_SANDBOX);
+	argv = split_words(RUNNER_DEFAULT_SANDBOX);
 	while (argv[n] != NULL)
 		n++;
 	argv = xrealloc(argv, (n + 8) * sizeof *argv);

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "json.h"
 #include "mcphost.h"
+#include "toolsdir.h"
 
 /* How long a caller waits for a holder to listen. */
 #define CONNECT_WAIT 10.0
@@ -28,9 +29,13 @@ mcp_host_configured(const struct mcp_host *h)
 	if (h->nconfigs > 0 || getenv("LLM_MCP_SOCKET") != NULL ||
 	    (env != NULL && *env != '\0'))
 		return 1;
-	if (h->dir == NULL)
-		return 0;
-	snprintf(path, sizeof path, "%s/mcp.json", h->dir);
+	{
+		/* The tools directory as tool-run finds it. */
+		int configured;
+		char *dir = toolsdir_find(h->dir, &configured);
+		snprintf(path, sizeof path, "%s/mcp.json", dir);
+		free(dir);
+	}
 	return stat(path, &st) == 0;
 }
 

@@ -24,7 +24,8 @@ struct mcp_host {
 };
 
 /* Is there anything to hold: -M files, $LLM_MCP_SOCKET, $LLM_MCP_CONFIG
- * or DIR/mcp.json? */
+ * or mcp.json in the tools directory (dir, or as toolsdir_find finds
+ * it)? */
 int mcp_host_configured(const struct mcp_host *h);
 
 /* Unless $LLM_MCP_SOCKET is set, start program -H (tool-mcp) in a new

@@ -34,6 +34,11 @@ struct runner {
 	size_t npass;
 	char *dir_found, *abs_dir;
 	jv schemas;                 /* name -> parameters, as checked */
+	/* The tools of MCP servers (tool-run): name -> route {server, tool,
+	 * annotations, ...}, called through mcp_program (tool-mcp), which
+	 * runs as one of ours (job->own); null when there are none. */
+	jv mcp_routes;
+	const char *mcp_program;
 };
 
 /* Defaults: jobs_default_policy, $LLM_TOOL_SANDBOX. */
@@ -70,7 +75,8 @@ jv runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec);
 /* Is name on the allow list (-a)? */
 int runner_allowed(const struct runner *r, const char *name);
 
-/* Is name unknown: not a tool of the directory (a valid name or not)? */
+/* Is name unknown: not a tool of the directory (a valid name or not)
+ * nor an MCP tool? */
 int runner_unknown(const struct runner *r, const char *name);
 
 /* What the model reads of a finished job: its output, or with *failed

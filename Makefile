@@ -28,7 +28,8 @@ PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
-            request http holder isolate toolsdir runner mcphost mcphttp
+            request http holder isolate toolsdir runner status runfiles \
+            mcphost mcphttp
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a

@@ -25,6 +25,7 @@
 
 #include "common.h"
 #include "holder.h"
+#include "status.h"
 #include "http.h"
 #include "json.h"
 #include "jsonscan.h"
@@ -46,7 +47,7 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-q] [-m MODEL] [-u BASE_URL] [-t SECONDS] "
 	    "[-r RETRIES] [-H HEADER]...\n"
 	    "                   [-c SECONDS] [-i SECONDS] [-M BYTES] "
-	    "[-S [-s]] [-O FILE]\n"
+	    "[-S [-s] [-T TEXT]] [-O FILE]\n"
 	    "                   [-E CAFILE] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Send a Chat Completions request and write the response.\n"
@@ -64,6 +65,8 @@ usage(FILE *f)
 		    "                             $CURL_CA_BUNDLE, $SSL_CERT_FILE)\n"
 		    "  -S, --stream               stream the response; write it whole\n"
 		    "  -s, --show                 show the text on stderr as it comes\n"
+		    "  -T, --status TEXT          with --show, show TEXT and the time\n"
+		    "                             waited until the text comes\n"
 		    "                             (the default when stderr is a terminal)\n"
 		    "  -q, --quiet                do not report retries\n"
 		    "  -O, --output FILE          write to FILE: all of it, or leave FILE be\n"
@@ -84,6 +87,7 @@ static const struct option longopts[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"stream", no_argument, NULL, 'S'},
 	{"show", no_argument, NULL, 's'},
+	{"status", required_argument, NULL, 'T'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -111,6 +115,9 @@ struct reply {
 	struct holder_reply held;
 };
 
+/* The status line drawn while the text is awaited, or -1. */
+static pid_t status_pid = -1;
+
 /* Show streamed text as it arrives, unbuffered and made safe for a
  * terminal; *ctx remembers its last character, so that the shown text
  * can end its line. */
@@ -118,6 +125,7 @@ static void
 show_text(void *ctx, int choice, const char *text, size_t len)
 {
 	if (choice == 0 && len > 0) {
+		status_stop(&status_pid);
 		term_write(stderr, text, len, TERM_NEWLINES);
 		fflush(stderr);
 		*(char *)ctx = text[len - 1];
@@ -835,7 +843,7 @@ main(int argc, char *argv[])
 	CURLcode rc;
 	char *url = NULL, *shown = NULL, *payload = NULL, *msg, *key;
 	long retries = DEFAULT_RETRIES, n;
-	const char *output = NULL, *cacert = NULL, *holder;
+	const char *output = NULL, *cacert = NULL, *holder, *status_text = NULL;
 	struct http_call call = {0};
 	int held, c, ret = 0, attempt, quiet = 0, retryable, stream = 0, show = -1;
 	char shown_last = '\n';
@@ -848,7 +856,7 @@ main(int argc, char *argv[])
 	 * other processes of the user. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
-	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshVO:E:", longopts,
+	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshVO:E:T:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -910,6 +918,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			show = 1;
+			break;
+		case 'T':
+			status_text = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -990,17 +1001,27 @@ main(int argc, char *argv[])
 		reply.request_id[0] = '\0';
 		errbuf[0] = '\0';
 
-		/* Through the connection holder when one answers, else here. */
+		/* Through the connection holder when one answers, else here;
+		 * the status line (-T) is drawn while the answer is awaited,
+		 * not while libcurl is loaded, which may fail with a message. */
 		held = HOLDER_BYPASS;
 		if (holder != NULL && *holder != '\0') {
+			if (show && status_text != NULL)
+				status_pid = status_start(status_text);
 			reply.via_holder = 1;
 			held = holder_perform(holder, &call, on_header, on_body,
 			    &reply, &reply.held, errbuf);
 		}
 		reply.via_holder = held != HOLDER_BYPASS;
-		if (!reply.via_holder && curl == NULL)
+		if (!reply.via_holder && curl == NULL) {
+			status_stop(&status_pid);
 			curl = make_handle(&call, &reply, errbuf);
+		}
+		if (!reply.via_holder && show && status_text != NULL &&
+		    status_pid < 0)
+			status_pid = status_start(status_text);
 		rc = reply.via_holder ? (CURLcode)held : curl_easy_perform(curl);
+		status_stop(&status_pid);
 		reply.stalled |= reply.via_holder && reply.held.stalled;
 		if (reply.via_holder && (rc == CURLE_OK || reply.stream_over))
 			reply.status = reply.held.status;

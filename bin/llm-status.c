@@ -5,47 +5,46 @@
  * SIGTERM, SIGINT or SIGHUP or its parent goes away; then erases the
  * line. Reads nothing, writes nothing on stdout. When standard error
  * is not a terminal it exits at once.
+ *
+ * For llm-loop it also writes, on stdout, the documents of a keep
+ * directory that describe a run (llm-tools(7)): settings.json from
+ * NAME=VALUE settings (-s), summary.json from the files of the run (-r).
  */
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "json.h"
+#include "runfiles.h"
+#include "status.h"
 #include "term.h"
-
-#define FIRST_DRAW 0.2  /* seconds: a short wait shows nothing */
-#define REDRAW_MS 100
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-c CALLS] [TEXT]\n", progname);
+	fprintf(f, "usage: %s [-c CALLS] [TEXT]\n"
+	    "       %s -s [NAME=VALUE ...]\n"
+	    "       %s -r DIR HOW STATUS STARTED [MODEL]\n",
+	    progname, progname, progname);
 	if (f == stdout)
 		fputs("Show TEXT and the time waited on stderr, a terminal, until stopped.\n"
-		    "  -c, --calls CALLS  show the tools of the calls file CALLS\n", f);
+		    "  -c, --calls CALLS  show the tools of the calls file CALLS\n"
+		    "  -s, --settings     write the settings.json of these settings\n"
+		    "  -r, --summary      write the summary.json of the run in DIR\n", f);
 }
 
 static const struct option longopts[] = {
 	{"calls", required_argument, NULL, 'c'},
+	{"settings", no_argument, NULL, 's'},
+	{"summary", no_argument, NULL, 'r'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
 };
-
-static volatile sig_atomic_t drawn;
-
-/* Erase the status line (async-signal-safe). */
-static void
-erase_line(void)
-{
-	if (drawn && write(STDERR_FILENO, "\r\033[K", 4) < 0)
-		drawn = 0;
-}
 
 /* "2 tools running: get_weather, search_products", from a calls file;
  * every name made safe for the terminal. */
@@ -82,41 +81,39 @@ tools_text(struct buf *out, const char *path)
 	jv_free(calls);
 }
 
-/* The bytes of text that fit in cols columns, a column a code point. */
-static size_t
-fit(const char *text, size_t len, size_t cols)
+/* Write a document of the run (consumed) on stdout as jq writes it. */
+static int
+write_doc(jv doc, int code)
 {
-	size_t i, n = 0;
+	if (!jv_is_valid(doc)) {
+		char *msg = json_invalid_message(doc);
 
-	for (i = 0; i < len; i++) {
-		if (((unsigned char)text[i] & 0xc0) == 0x80)
-			continue;
-		if (n++ == cols)
-			return i;
+		warnx("%s", msg);
+		free(msg);
+		return code;
 	}
-	return len;
+	jv_dumpf(doc, stdout, JV_PRINT_INDENT_FLAGS(2));
+	putchar('\n');
+	finish_stdout();
+	return 0;
 }
 
-static void
-draw(const struct buf *text, double waited)
+/* -r DIR HOW STATUS STARTED [MODEL]: summary.json, ended now. */
+static int
+summary(char **args, int n)
 {
-	struct winsize ws;
-	struct buf line = {0};
-	char tail[64];
-	size_t cols = 80;
+	char ended[32], *end;
+	time_t now = time(NULL);
+	long status;
 
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
-		cols = ws.ws_col;
-	buf_append_str(&line, "\r");
-	buf_append(&line, text->data, text->len);
-	snprintf(tail, sizeof tail, " \xc2\xb7 %.1f s", waited);
-	buf_append_str(&line, tail);
-	/* One column fewer than the terminal: the cursor never wraps. */
-	line.len = 1 + fit(line.data + 1, line.len - 1, cols - 1);
-	buf_append_str(&line, "\033[K");
-	if (write(STDERR_FILENO, line.data, line.len) == (ssize_t)line.len)
-		drawn = 1;
-	buf_free(&line);
+	if (n < 4 || n > 5)
+		return -1;
+	status = strtol(args[2], &end, 10);
+	if (end == args[2] || *end != '\0' || status < 0 || status > 255)
+		return -1;
+	strftime(ended, sizeof ended, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	return write_doc(run_summary(args[0], args[1], (int)status, args[3],
+	    ended, n == 5 ? args[4] : ""), EXIT_INPUT);
 }
 
 int
@@ -125,14 +122,17 @@ main(int argc, char *argv[])
 	const char *calls = NULL;
 	struct buf text = {0};
 	pid_t parent = getppid();
-	double start = now_seconds();
-	int c;
+	int c, mode = 0, ret;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:srhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			calls = optarg;
+			break;
+		case 's':
+		case 'r':
+			mode = c;
 			break;
 		case 'h':
 			usage(stdout);
@@ -145,7 +145,16 @@ main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind > 1 || (calls != NULL) == (argc - optind == 1)) {
+	if (mode != 0 && calls == NULL) {
+		ret = mode == 's' ? write_doc(run_settings(argv + optind,
+		    argc - optind), EXIT_USAGE) :
+		    summary(argv + optind, argc - optind);
+		if (ret < 0)
+			usage(stderr);
+		return ret < 0 ? EXIT_USAGE : ret;
+	}
+	if (mode != 0 || argc - optind > 1 ||
+	    (calls != NULL) == (argc - optind == 1)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -156,16 +165,7 @@ main(int argc, char *argv[])
 		tools_text(&text, calls);
 	else
 		term_escape(&text, argv[optind], strlen(argv[optind]), 0);
-	fatal_signals_cleanup(erase_line);
-	while (getppid() == parent) {
-		struct timespec ts = {0, REDRAW_MS * 1000000L};
-		double waited = now_seconds() - start;
-
-		if (waited >= FIRST_DRAW)
-			draw(&text, waited);
-		nanosleep(&ts, NULL);
-	}
-	erase_line();
+	status_run(text.data, parent);
 	buf_free(&text);
 	return 0;
 }

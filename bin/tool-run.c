@@ -9,7 +9,8 @@
  * the run is visible to it), bounded in time, output and resources. Every
  * call gets a result: a failure becomes content {"error":"..."} that the
  * model can read. With --list, write the "tools" array of a request for
- * every tool in the directory instead.
+ * every tool in the directory instead; with --new, write a new tool and
+ * its sidecar into it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,7 +40,9 @@ usage(FILE *f)
 	    "[-o BYTES] [-L LIMIT=VALUE]...\n"
 	    "                [-e NAME]... [-s SANDBOX] [-a NAMES] [-x NAMES] "
 	    "[-J JOURNAL] [-M FILE]... [-O FILE] [FILE]\n"
-	    "       %s [-d DIR] [-M FILE]... [-O FILE] -l\n", progname, progname);
+	    "       %s [-d DIR] [-M FILE]... [-O FILE] -l\n"
+	    "       %s [-d DIR] -N NAME [SIGNATURE]\n", progname, progname,
+	    progname);
 	if (f == stdout)
 		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
 		    "their results as tool messages, in call order.\n"
@@ -63,7 +66,9 @@ usage(FILE *f)
 		    "  -M, --mcp-config FILE   MCP servers whose tools are tools too (repeatable;\n"
 		    "                          default $LLM_MCP_CONFIG, else DIR/mcp.json)\n"
 		    "  -l, --list              write the tools array of DIR's tools\n"
-		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n", f);
+		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n"
+		    "  -N, --new NAME          write a new sh tool NAME and its sidecar into\n"
+		    "                          DIR from SIGNATURE 'text:string, n:integer? ...'\n", f);
 }
 
 static const struct option longopts[] = {
@@ -83,6 +88,7 @@ static const struct option longopts[] = {
 	{"journal", required_argument, NULL, 'J'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"list", no_argument, NULL, 'l'},
+	{"new", required_argument, NULL, 'N'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -195,7 +201,8 @@ mcp_note(const struct job *job)
 	size_t i;
 	int said = 0;
 
-	if (!job->own || jv_get_kind(runner.mcp_routes) != JV_KIND_OBJECT)
+	if (!runner_is_mcp(&runner, job) ||
+	    jv_get_kind(runner.mcp_routes) != JV_KIND_OBJECT)
 		return xstrdup("");
 	route = jv_object_get(jv_copy(runner.mcp_routes),
 	    jv_string(job->name));
@@ -442,13 +449,13 @@ main(int argc, char *argv[])
 	struct job *jobs;
 	jv calls, results, *early;
 	size_t i, n;
-	const char *output = NULL;
+	const char *output = NULL, *new_tool = NULL;
 	int c, list = 0;
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	runner_init(&runner);
-	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cnJ:vlM:hVO:",
+	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cnJ:vlM:hVO:N:",
 	    longopts, NULL)) != -1) {
 		if (runner_option(&runner, c, optarg))
 			continue;
@@ -477,6 +484,9 @@ main(int argc, char *argv[])
 				    MCP_HOST_CONFIGS);
 			mcp.configs[mcp.nconfigs++] = optarg;
 			break;
+		case 'N':
+			new_tool = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -491,6 +501,15 @@ main(int argc, char *argv[])
 	if (argc - optind > 1 || (list && argc - optind > 0)) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (new_tool != NULL) {
+		if (list) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		runner_new_tool(&runner, new_tool, argv[optind]);
+		runner_free(&runner);
+		return 0;
 	}
 	mcp_answer = jv_null();
 	mcp.dir = runner.dir_option;

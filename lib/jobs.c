@@ -399,8 +399,9 @@ job_pipes(int fds[8])
  * for good (failed_to_start); -1 with errno when it could not start for
  * want of descriptors or processes, nothing of it left open. */
 static int
-start_job(struct job *job, const struct job_policy *p)
+start_job(struct job *job, const struct job_policy *run)
 {
+	const struct job_policy *p = job->own != NULL ? job->own : run;
 	int fds[8], e, isolated = p->isolate && !isolation_off;
 	int *in = fds, *out = fds + 2, *err = fds + 4, *report = fds + 6;
 	struct child_report r = {0, 0};
@@ -410,17 +411,6 @@ start_job(struct job *job, const struct job_policy *p)
 	ssize_t n;
 	size_t i;
 
-	struct job_policy own;
-
-	if (job->own) {
-		/* One of ours: the wrapper and the limits are for what it
-		 * reaches, not for it. */
-		own = *p;
-		own.sandbox = NULL;
-		for (i = 0; i < JOBS_RLIMITS; i++)
-			own.limits[i].name = NULL;
-		p = &own;
-	}
 	if (job_pipes(fds) < 0)
 		return -1;
 	if (!job->announced && p->on_start != NULL)
@@ -507,6 +497,13 @@ close_fd(int *fd)
 		close(*fd);
 		*fd = -1;
 	}
+}
+
+/* How much of a job's stdout is kept: its own cap, else the run's. */
+static size_t
+output_cap(const struct job *job, const struct job_policy *p)
+{
+	return job->own != NULL ? job->own->max_output : p->max_output;
 }
 
 /* Read what is there on a job's stdout or stderr. */
@@ -797,7 +794,7 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 
 			if (!job_done(job) && t >= job->deadline) {
 				if (job->exited)	/* what it wrote first */
-					drain_exited(job, p->max_output);
+					drain_exited(job, output_cap(job, p));
 				enforce_deadline(job, t);
 			}
 			if (job_done(job)) {
@@ -834,7 +831,7 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 			if (fds[i].revents == 0 || *which[i] != fds[i].fd)
 				continue;
 			if (which[i] != &job->in)
-				drain(job, which[i], p->max_output);
+				drain(job, which[i], output_cap(job, p));
 			else if (fds[i].revents & (POLLERR | POLLHUP))
 				close_fd(&job->in);
 			else
@@ -860,6 +857,8 @@ job_free(struct job *job)
 		munmap(job->exit_word, 2 * sizeof(int));
 	job->exit_word = NULL;
 	free(job->path);
+	free(job->own);
+	job->own = NULL;
 	buf_free(&job->output);
 	buf_free(&job->errtail);
 }
@@ -920,9 +919,9 @@ job_io(struct job *job, const struct pollfd *fds, size_t n,
 		if (fds[i].revents == 0)
 			continue;
 		if (fds[i].fd == job->out)
-			drain(job, &job->out, p->max_output);
+			drain(job, &job->out, output_cap(job, p));
 		else if (fds[i].fd == job->err)
-			drain(job, &job->err, p->max_output);
+			drain(job, &job->err, output_cap(job, p));
 		else if (fds[i].fd != job->in)
 			continue;
 		else if (fds[i].revents & (POLLERR | POLLHUP))

@@ -46,9 +46,9 @@ struct job {
 	const char *input;         /* what to write on its stdin */
 	size_t input_len;
 	int skip;                  /* do not run: the caller answers */
-	int own;                   /* one of ours (tool-mcp): no sandbox
-	                              wrapper, no limits; the servers it
-	                              reaches have theirs */
+	/* This job's own policy in place of the run's (its time limit,
+	 * output cap, isolation), or NULL; malloc'd, freed by job_free. */
+	struct job_policy *own;
 	/* Set by jobs_run. */
 	pid_t pid;
 	int in, out, err;

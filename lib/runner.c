@@ -34,6 +34,7 @@ stderr_summary(const struct buf *b)
 jv
 runner_outcome(const struct runner *r, const struct job *job, int *failed)
 {
+	const struct job_policy *p = job->own != NULL ? job->own : &r->policy;
 	jv msg;
 
 	*failed = 1;
@@ -43,7 +44,7 @@ runner_outcome(const struct runner *r, const struct job *job, int *failed)
 		    job->name, strerror(job->failed_to_start));
 	if (job->timed_out)
 		return jv_string_fmt("tool %s timed out after %g s and was "
-		    "stopped", job->name, r->policy.timeout);
+		    "stopped", job->name, p->timeout);
 	if (WIFSIGNALED(job->status))
 		msg = jv_string_fmt("tool %s was killed by signal %d",
 		    job->name, WTERMSIG(job->status));
@@ -62,7 +63,7 @@ runner_outcome(const struct runner *r, const struct job *job, int *failed)
 		    "", (int)len);
 		if (job->truncated)
 			out = jv_string_concat(out, jv_string_fmt(
-			    "\n[output truncated at %zu bytes]", r->policy.max_output));
+			    "\n[output truncated at %zu bytes]", p->max_output));
 		return out;
 	}
 	if (job->errtail.len > 0) {
@@ -126,13 +127,196 @@ sidecar_path(const char *dir, const char *name)
 	return p;
 }
 
+/* BASE/llm-tools/schemas, where --schema answers are cached, made
+ * private (0700) if it is not there; NULL, said once on stderr, when it
+ * is not a directory of this user's that only they can use, below one
+ * only they can write (symlinks are not followed). */
+static char *
+schema_cache_dir(const char *base)
+{
+	static int warned;
+	const char *parts[] = {"llm-tools", "schemas", NULL};
+	char *dir, *next;
+	struct stat st;
+	int i;
+
+	if (base == NULL)
+		return NULL;
+	dir = xstrdup(base);
+	(void)mkdir(dir, 0700);
+	for (i = 0; parts[i] != NULL; i++) {
+		next = toolsdir_path(dir, parts[i]);
+		free(dir);
+		dir = next;
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			break;
+		if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid() ||
+		    (st.st_mode & (parts[i + 1] == NULL ? 077 : 022)) != 0) {
+			if (!warned++)
+				warnx("%s: not a private directory of yours "
+				    "(mode 0700); --schema answers are not "
+				    "cached", dir);
+			break;
+		}
+	}
+	if (parts[i] != NULL) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/* The cache file of a tool's --schema answer: named after the tool
+ * file's device, inode, size and modification time, so that a changed
+ * or replaced tool is asked again. NULL when there is no cache. */
+static char *
+schema_cache_path(const char *base, const struct stat *tool)
+{
+	char *dir = schema_cache_dir(base), *path, name[128];
+
+	if (dir == NULL)
+		return NULL;
+	snprintf(name, sizeof name, "%llu-%llu-%lld-%lld.%09ld.json",
+	    (unsigned long long)tool->st_dev, (unsigned long long)tool->st_ino,
+	    (long long)tool->st_size, (long long)tool->st_mtim.tv_sec,
+	    tool->st_mtim.tv_nsec);
+	path = toolsdir_path(dir, name);
+	free(dir);
+	return path;
+}
+
+/* The cached answer at path, or jv_invalid(): only a regular file of
+ * this user's that others cannot write, never through a symlink. */
+static jv
+schema_cache_read(const char *path)
+{
+	struct buf b = {0};
+	struct stat st;
+	jv doc = jv_invalid();
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return doc;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 022) == 0 &&
+	    read_fd_all(fd, &b, JSON_INPUT_MAX) == 0)
+		doc = json_parse(b.data ? b.data : "", b.len);
+	close(fd);
+	buf_free(&b);
+	return doc;
+}
+
+/* Keep doc (borrowed) at path: written aside (0600), then renamed. */
+static void
+schema_cache_write(const char *path, jv doc)
+{
+	size_t n = strlen(path) + 32;
+	char *tmp = xmalloc(n);
+	jv text = jv_dump_string(jv_copy(doc), 0);
+	const char *s = jv_string_value(text);
+	size_t len = strlen(s);
+	int fd;
+
+	snprintf(tmp, n, "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd >= 0) {
+		int ok = write(fd, s, len) == (ssize_t)len;
+		if (close(fd) != 0 || !ok || rename(tmp, path) != 0)
+			(void)unlink(tmp);
+	}
+	jv_free(text);
+	free(tmp);
+}
+
+/* The x-llm-tools object of a schema document (borrowed), at its top
+ * or in its function object, as a new reference, or jv_invalid(). */
+static jv
+limits_of(jv doc)
+{
+	jv x = json_get(doc, "x-llm-tools"), fn;
+
+	if (jv_is_valid(x))
+		return x;
+	fn = json_get(doc, "function");
+	x = json_get(fn, "x-llm-tools");
+	jv_free(fn);
+	return x;
+}
+
+/* What is wrong with limits x (borrowed), or jv_invalid(). */
+static jv
+limits_problem(jv x)
+{
+	jv problem = jv_invalid();
+	int i;
+
+	if (jv_get_kind(x) != JV_KIND_OBJECT)
+		return jv_string_fmt("x-llm-tools: not an object but %s",
+		    json_kind_name(x));
+	for (i = jv_object_iter(x); jv_object_iter_valid(x, i) &&
+	    !jv_is_valid(problem); i = jv_object_iter_next(x, i)) {
+		jv key = jv_object_iter_key(x, i);
+		jv v = jv_object_iter_value(x, i);
+		const char *k = jv_string_value(key);
+		double d = jv_get_kind(v) == JV_KIND_NUMBER ?
+		    jv_number_value(v) : -1;
+		const char *str = jv_get_kind(v) == JV_KIND_STRING ?
+		    jv_string_value(v) : "";
+
+		if (strcmp(k, "timeout") == 0) {
+			if (!(d > 0 && d < 1e9))
+				problem = jv_string("x-llm-tools.timeout: not a "
+				    "positive number of seconds");
+		} else if (strcmp(k, "max_output") == 0) {
+			if (!(d >= 1 && d <= (double)(1L << 30) &&
+			    d == (double)(long)d))
+				problem = jv_string("x-llm-tools.max_output: not "
+				    "a number of bytes from 1 to 1 GiB");
+		} else if (strcmp(k, "sandbox") == 0) {
+			if (strcmp(str, "none") != 0 &&
+			    strcmp(str, "isolated") != 0 &&
+			    strcmp(str, "default") != 0)
+				problem = jv_string("x-llm-tools.sandbox: not "
+				    "\"none\", \"isolated\" or \"default\"");
+		} else {
+			problem = jv_string_fmt("x-llm-tools: unknown key "
+			    "\"%s\" (known: timeout, max_output, sandbox)", k);
+		}
+		jv_free(key);
+		jv_free(v);
+	}
+	return problem;
+}
+
+/* Keep the limits of tool name's schema document (borrowed) for its
+ * calls: what is wrong with them, or jv_invalid(). */
+static jv
+learn_limits(struct runner *r, const char *name, jv doc)
+{
+	jv x = limits_of(doc), problem;
+
+	if (!jv_is_valid(x)) {
+		jv_free(x);
+		r->limits = jv_object_delete(r->limits, jv_string(name));
+		return jv_invalid();
+	}
+	problem = limits_problem(x);
+	r->limits = jv_object_set(r->limits, jv_string(name),
+	    jv_is_valid(problem) ? jv_copy(problem) : jv_copy(x));
+	jv_free(x);
+	return problem;
+}
+
 /* The schema of tool name: DIR/name.json, else DIR/name --schema. */
 static jv
 tool_schema(const struct runner *r, const char *name)
 {
 	char *sidecar = sidecar_path(r->dir, name);
 	struct job job = {0};
-	struct stat st;
+	struct stat st, now;
+	char *cache = NULL;
 	jv doc;
 
 	if (stat(sidecar, &st) == 0) {
@@ -156,6 +340,17 @@ tool_schema(const struct runner *r, const char *name)
 		return doc;
 	}
 	free(sidecar);
+	job.path = toolsdir_path(r->dir, name);
+	if (stat(job.path, &st) == 0 &&
+	    (cache = schema_cache_path(r->cache_base, &st)) != NULL) {
+		doc = schema_cache_read(cache);
+		if (jv_is_valid(doc)) {
+			free(cache);
+			free(job.path);
+			return doc;
+		}
+		jv_free(doc);
+	}
 	{
 		struct job_policy p = r->policy;
 		/* Under the same sandbox and limits as a call. */
@@ -163,7 +358,6 @@ tool_schema(const struct runner *r, const char *name)
 		p.on_start = p.on_done = NULL;
 		job.name = name;
 		job.id = "schema";
-		job.path = toolsdir_path(r->dir, name);
 		job.arg = "--schema";
 		jobs_run(&job, 1, &p);
 	}
@@ -174,6 +368,14 @@ tool_schema(const struct runner *r, const char *name)
 	else
 		doc = json_parse(job.output.data ? job.output.data : "",
 		    job.output.len);
+	/* Kept only when the tool is the one that was asked. */
+	if (cache != NULL && jv_is_valid(doc) && stat(job.path, &now) == 0 &&
+	    now.st_dev == st.st_dev && now.st_ino == st.st_ino &&
+	    now.st_size == st.st_size &&
+	    now.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == st.st_mtim.tv_nsec)
+		schema_cache_write(cache, doc);
+	free(cache);
 	job_free(&job);
 	return doc;
 }
@@ -187,7 +389,12 @@ runner_list(struct runner *r, int mcp)
 	if (names == NULL && !(r->configured && errno == ENOENT))
 		die(EXIT_INPUT, "%s: %s", r->dir, strerror(errno));
 	for (p = names; p != NULL && *p != NULL; p++) {
-		jv fn = tool_schema(r, *p);
+		jv fn = tool_schema(r, *p), problem;
+		if (jv_is_valid(fn) &&
+		    jv_is_valid(problem = learn_limits(r, *p, fn))) {
+			jv_free(fn);
+			fn = jv_invalid_with_msg(problem);
+		}
 		if (jv_is_valid(fn))
 			fn = function_of(fn, *p, mcp);
 		if (!jv_is_valid(fn)) {
@@ -301,6 +508,8 @@ check_schema(struct runner *r, const char *name, jv args, int may_exec)
 	if (!jv_object_has(jv_copy(r->schemas), jv_string(name))) {
 		jv fn = tool_schema(r, name);
 		if (jv_is_valid(fn))
+			jv_free(learn_limits(r, name, fn));
+		if (jv_is_valid(fn))
 			fn = function_of(fn, name, 0);
 		params = jv_is_valid(fn) ? json_get(fn, "parameters") :
 		    jv_invalid();
@@ -330,6 +539,14 @@ check_schema(struct runner *r, const char *name, jv args, int may_exec)
 	}
 	jv_free(problems);
 	return msg;
+}
+
+/* Does job run an MCP tool (through tool-mcp)? */
+int
+runner_is_mcp(const struct runner *r, const struct job *job)
+{
+	return r->mcp_program != NULL && job->path != NULL &&
+	    strcmp(job->path, r->mcp_program) == 0;
 }
 
 /* Is name an MCP tool that no executable of the directory shadows? */
@@ -424,8 +641,13 @@ check_call(struct job *job, jv fn, const struct runner *r, jv *parsed_args)
 	if (mcp) {
 		/* An MCP tool: tool-mcp calls it through the holder; the
 		 * sandbox and the limits are its server's. */
+		size_t i;
 		job->path = xstrdup(r->mcp_program);
-		job->own = 1;
+		job->own = xmalloc(sizeof *job->own);
+		*job->own = r->policy;
+		job->own->sandbox = NULL;
+		for (i = 0; i < JOBS_RLIMITS; i++)
+			job->own->limits[i].name = NULL;
 	} else {
 		job->path = toolsdir_path(dir, job->name);
 	}
@@ -503,6 +725,7 @@ runner_init(struct runner *r)
 	r->sandbox = getenv("LLM_TOOL_SANDBOX");
 	r->schemas = jv_object();
 	r->mcp_routes = jv_null();
+	r->limits = jv_object();
 }
 
 int
@@ -557,12 +780,28 @@ runner_option(struct runner *r, int c, const char *arg)
 	return 0;
 }
 
+/* $XDG_CACHE_HOME, else ~/.cache, or NULL: read before the environment
+ * is cleared. */
+static char *
+cache_base(void)
+{
+	const char *base = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	if (base != NULL && *base == '/')
+		return xstrdup(base);
+	if (home != NULL && *home == '/')
+		return toolsdir_path(strcmp(home, "/") == 0 ? "" : home,
+		    ".cache");
+	return NULL;
+}
+
 void
 runner_setup(struct runner *r, const char *const *own_env)
 {
 	const char *sandbox = r->sandbox;
 
 	r->pass_env[r->npass] = NULL;
+	r->cache_base = cache_base();
 	r->policy.pass_env = r->pass_env;
 	/* No secret is ours to keep: tools get none, and a tool that
 	 * reaches this process finds none. */
@@ -596,8 +835,15 @@ runner_free(struct runner *r)
 	}
 	jv_free(r->schemas);
 	jv_free(r->mcp_routes);
+	jv_free(r->limits);
+	if (r->job_sandbox != NULL) {
+		free(r->job_sandbox[0]);
+		free(r->job_sandbox);
+	}
+	free(r->job_sandbox_dir);
 	free(r->abs_dir);
 	free(r->dir_found);
+	free(r->cache_base);
 }
 
 jv
@@ -608,6 +854,77 @@ runner_describe(struct runner *r, const char *name)
 	return jv_is_valid(fn) ? function_of(fn, name, 1) : fn;
 }
 
+/* The --sandbox default profile for a job that asks for it in a run
+ * that has no wrapper: made once, kept by the runner. */
+static char **
+job_sandbox(struct runner *r)
+{
+	if (r->job_sandbox == NULL) {
+		r->job_sandbox_dir = realpath(r->dir, NULL);
+		r->job_sandbox = default_sandbox(r->job_sandbox_dir != NULL ?
+		    r->job_sandbox_dir : r->dir);
+	}
+	return r->job_sandbox;
+}
+
+/* Give the job the limits of its schema's x-llm-tools, where they are
+ * tighter than the run's: a shorter time, a smaller cap, isolation.
+ * Why it must not run (limits that make no sense), or jv_invalid(). */
+static jv
+apply_limits(struct runner *r, struct job *job)
+{
+	jv x = jv_object_get(jv_copy(r->limits), jv_string(job->name));
+	struct job_policy *own;
+	const char *sandbox;
+	jv v;
+
+	if (jv_get_kind(x) == JV_KIND_STRING) {
+		char *sidecar = sidecar_path(r->dir, job->name);
+		struct stat st;
+		jv msg = stat(sidecar, &st) == 0 ?
+		    jv_string_fmt("tool %s was not run: %s: %s", job->name,
+		    sidecar, jv_string_value(x)) :
+		    jv_string_fmt("tool %s was not run: %s --schema: %s",
+		    job->name, job->path, jv_string_value(x));
+		free(sidecar);
+		jv_free(x);
+		return msg;
+	}
+	if (jv_get_kind(x) != JV_KIND_OBJECT) {
+		jv_free(x);
+		return jv_invalid();
+	}
+	own = job->own = xmalloc(sizeof *own);
+	*own = r->policy;
+	v = json_get(x, "timeout");
+	if (jv_get_kind(v) == JV_KIND_NUMBER &&
+	    jv_number_value(v) < own->timeout)
+		own->timeout = jv_number_value(v);
+	jv_free(v);
+	v = json_get(x, "max_output");
+	if (jv_get_kind(v) == JV_KIND_NUMBER &&
+	    jv_number_value(v) < (double)own->max_output)
+		own->max_output = (size_t)jv_number_value(v);
+	jv_free(v);
+	sandbox = json_get_str(x, "sandbox");
+	/* A wrapper of the user's own stays: it is the user's choice. */
+	if (sandbox != NULL && own->sandbox == NULL) {
+		if (strcmp(sandbox, "isolated") == 0) {
+			own->isolate = 1;
+		} else if (strcmp(sandbox, "default") == 0) {
+			char *abs = realpath(job->path, NULL);
+			own->isolate = 0;
+			own->sandbox = job_sandbox(r);
+			if (abs != NULL) {
+				free(job->path);
+				job->path = abs;
+			}
+		}
+	}
+	jv_free(x);
+	return jv_invalid();
+}
+
 jv
 runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec)
 {
@@ -615,12 +932,14 @@ runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec)
 
 	/* tool-mcp is ours, beside this program: it is the tools
 	 * directory's that could be changed by others. */
-	if (!jv_is_valid(problem) && !job->own)
+	if (!jv_is_valid(problem) && !runner_is_mcp(r, job))
 		problem = check_trust(job);
 	if (!jv_is_valid(problem))
 		problem = gate_lists(r, job);
 	if (!jv_is_valid(problem))
 		problem = check_schema(r, job->name, args, may_exec);
+	if (!jv_is_valid(problem))
+		problem = apply_limits(r, job);
 	jv_free(args);
 	return problem;
 }
@@ -635,4 +954,14 @@ int
 runner_allowed(const struct runner *r, const char *name)
 {
 	return listed(r->allow, name);
+}
+
+void
+runner_new_tool(struct runner *r, const char *name, const char *signature)
+{
+	int configured;
+	char *dir = toolsdir_find(r->dir_option, &configured);
+
+	toolsdir_new_tool(dir, name, signature != NULL ? signature : "");
+	free(dir);
 }

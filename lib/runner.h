@@ -33,10 +33,14 @@ struct runner {
 	const char *pass_env[65];
 	size_t npass;
 	char *dir_found, *abs_dir;
+	char *cache_base;           /* $XDG_CACHE_HOME or ~/.cache, or NULL */
 	jv schemas;                 /* name -> parameters, as checked */
+	jv limits;                  /* name -> x-llm-tools, or what is wrong */
+	char **job_sandbox;         /* --sandbox default, for a tool that asks */
+	char *job_sandbox_dir;
 	/* The tools of MCP servers (tool-run): name -> route {server, tool,
 	 * annotations, ...}, called through mcp_program (tool-mcp), which
-	 * runs as one of ours (job->own); null when there are none. */
+	 * runs with a policy of its own: no sandbox, no limits; null when there are none. */
 	jv mcp_routes;
 	const char *mcp_program;
 };
@@ -72,6 +76,9 @@ jv runner_describe(struct runner *r, const char *name);
  * with --schema to check its arguments. */
 jv runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec);
 
+/* Does job run an MCP tool (through mcp_program)? */
+int runner_is_mcp(const struct runner *r, const struct job *job);
+
 /* Is name on the allow list (-a)? */
 int runner_allowed(const struct runner *r, const char *name);
 
@@ -83,5 +90,11 @@ int runner_unknown(const struct runner *r, const char *name);
  * set, why it failed. */
 jv runner_outcome(const struct runner *r, const struct job *job,
     int *failed);
+
+/* Write a new sh tool and its sidecar into the tools directory (made
+ * if it is not there) from signature (NULL: no parameters); see
+ * toolsdir_new_tool. */
+void runner_new_tool(struct runner *r, const char *name,
+    const char *signature);
 
 #endif

@@ -33,4 +33,13 @@ char **toolsdir_names(const char *dir, int warn);
 
 void toolsdir_free_names(char **names);
 
+/* Write DIR/name, an sh tool that reads the parameters of signature
+ * ("name:type[?] [description], ...", types string, integer, number,
+ * boolean; ? for optional) with jq, and its sidecar DIR/name.json,
+ * making DIR if it is not there. Never over a file that is there: that,
+ * a bad name or a bad signature exit 2; a file that cannot be written
+ * exits 3. */
+void toolsdir_new_tool(const char *dir, const char *name,
+    const char *signature);
+
 #endif

@@ -23,6 +23,8 @@ setup() {
 	export XDG_STATE_HOME="$TMP/state"
 	# No tools directory of the user's own configuration.
 	export XDG_CONFIG_HOME="$TMP/.config"
+	# --schema answers are cached here, never in the caller's cache.
+	export XDG_CACHE_HOME="$TMP/cache"
 	export LC_ALL=C.UTF-8
 	# Programs that read piped text must not wait on the caller's stdin.
 	exec </dev/null

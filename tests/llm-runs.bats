@@ -336,3 +336,59 @@ question" >/dev/null || true
 	assert_output ''
 	assert_equal "$stderr" 'llm-loop: k/settings.json: not a settings file'
 }
+
+@test "settings.json and summary.json are written as jq writes them (llm-status -s, -r)" {
+	script "$ADD" '{"content":"9","usage":{"prompt_tokens":20,"completion_tokens":2,"total_tokens":22}}'
+	run llm-loop -d mytools -k k -u "http://u:pw@${MOCK_URL#http://}" -g true "go"
+	assert_success
+	# Two-space indentation, keys in the documented order, a final newline.
+	run cat k/settings.json
+	assert_output "{
+  \"version\": 1,
+  \"dir\": \"$TMP/mytools\",
+  \"model\": null,
+  \"base_url\": \"$MOCK_URL\",
+  \"max_turns\": 10,
+  \"final\": false,
+  \"timeout\": null,
+  \"retries\": null,
+  \"tool_timeout\": null,
+  \"jobs\": null,
+  \"env\": [],
+  \"sandbox\": null,
+  \"confirm\": false,
+  \"allow\": null,
+  \"deny\": null,
+  \"guards\": [
+    \"true\"
+  ],
+  \"refusal\": \"I'm sorry, I can't share that reply.\",
+  \"no_tools\": false,
+  \"text_calls\": false
+}"
+	[ "$(tail -c 1 k/settings.json | od -An -c | tr -d ' ')" = '\n' ]
+	# Written again from the same files, only the end time may differ.
+	run llm-status -r k answer 0 2026-01-02T03:04:05Z
+	assert_success
+	diff <(sed '/"ended"/d' k/summary.json) <(sed '/"ended"/d' <<<"$output")
+	run jq -c '.tool_calls[0] | [.turn, .id, .name, .outcome, (.duration | type)]' k/summary.json
+	assert_output '[1,"c1","add","ran","number"]'
+}
+
+@test "llm-status -s, -r: bad input says what and exits 2 or 3, nothing on stdout" {
+	run --separate-stderr llm-status -s colour=red max_turns=3
+	assert_failure 2
+	assert_output ''
+	assert_equal "$stderr" 'llm-status: not a setting: colour=red'
+	run --separate-stderr llm-status -s max_turns=x
+	assert_failure 2
+	assert_equal "$stderr" 'llm-status: max_turns: not a number: x'
+	mkdir k
+	echo '{"choices":' >k/001-response.json
+	run --separate-stderr llm-status -r k error 5 2026-01-02T03:04:05Z
+	assert_failure 3
+	assert_output ''
+	assert_equal "$stderr" 'llm-status: k/001-response.json: not JSON'
+	run --separate-stderr llm-status -r k error five 2026-01-02T03:04:05Z
+	assert_failure 2
+}

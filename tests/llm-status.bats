@@ -4,6 +4,7 @@
 # terminal, never with -q.
 
 load helper
+load net
 
 local_setup() {
 	mkdir mytools
@@ -52,7 +53,9 @@ on_pty() {
 	assert_equal "$stderr" ''
 	run --separate-stderr llm-status
 	assert_failure 2
-	assert_equal "$stderr" 'usage: llm-status [-c CALLS] [TEXT]'
+	assert_equal "$stderr" 'usage: llm-status [-c CALLS] [TEXT]
+       llm-status -s [NAME=VALUE ...]
+       llm-status -r DIR HOW STATUS STARTED [MODEL]'
 	run --separate-stderr llm-status -c calls.json text
 	assert_failure 2
 }
@@ -64,4 +67,44 @@ on_pty() {
 	assert_success
 	assert_output --regexp $'\rwaiting \xc2\xb7 [0-9]+\\.[0-9] s'
 	[[ $output == *$'\r\e[K' ]]
+}
+
+@test "-S: the line while the model thinks, erased before the streamed text" {
+	stop_mock
+	start_mock -e '{delay_ms: 800, content: "Hello there"}'
+	for way in direct held; do
+		[ "$way" = held ] && start_holder
+		on_pty "llm-loop -S -d mytools -u $MOCK_URL go"
+		assert_success
+		assert_output --regexp $'^\rmodel call 1 of at most 10 \xc2\xb7 [0-9]+\\.[0-9] s\e\\[K'
+		# Erased, and only then the text.
+		assert_output --regexp $'s\e\\[K\r\e\\[KHello there\r?$'
+		[[ ${output#*Hello there} != *'model call'* ]]
+	done
+	# Never with -q, and nothing but text in a file or a pipe.
+	on_pty "llm-loop -q -S -d mytools -u $MOCK_URL go"
+	assert_output $'Hello there\r'
+	on_pty "llm-loop -S -d mytools -u $MOCK_URL go 2>err | cat"
+	assert_output $'Hello there\r'
+	run cat err
+	assert_output 'Hello there'
+}
+
+@test "llm-request -T: on a terminal, made safe, erased before the text" {
+	stop_mock
+	start_mock -e '{delay_ms: 600, content: "Hi"}'
+	echo '{"messages":[{"role":"user","content":"x"}]}' >req.json
+	on_pty "llm-request -u $MOCK_URL -S -T '"$'waiting \e]0;x'"' req.json >out"
+	assert_success
+	assert_output --regexp $'^\rwaiting \\\\e]0;x \xc2\xb7 [0-9.]+ s\e\\[K'
+	[[ $output == *$'s\e[K\r\e[KHi\r' ]]
+	[[ $output != *$'\e]0;x'* ]]
+	# stderr not a terminal: the text only.
+	on_pty "llm-request -u $MOCK_URL -S -s -T waiting req.json 2>err >out"
+	assert_success
+	assert_output ''
+	run cat err
+	assert_output 'Hi'
+	run jq -r '.choices[0].message.content' out
+	assert_output Hi
 }

@@ -376,3 +376,23 @@ JSON
 	run jq -c 'select(.id == 1)' out
 	assert_output ''
 }
+
+@test "a sidecar's own limits hold for tools/call too" {
+	printf '#!/bin/sh\nsleep 5\n' >tools.d/slow
+	printf '#!/bin/sh\nprintf 0123456789\n' >tools.d/loud
+	chmod 755 tools.d/slow tools.d/loud
+	echo '{"parameters":{"type":"object"},"x-llm-tools":{"timeout":0.3}}' >tools.d/slow.json
+	echo '{"parameters":{"type":"object"},"x-llm-tools":{"max_output":4}}' >tools.d/loud.json
+	serve
+	send "$INIT"
+	send "$(call 1 slow '{}')"
+	send "$(call 2 loud '{}')"
+	run answer_to 1
+	run jq -r '.result.isError, .result.content[0].text' <<<"$output"
+	assert_output $'true\ntool slow timed out after 0.3 s and was stopped'
+	run answer_to 2
+	run jq -r '.result.content[0].text' <<<"$output"
+	assert_output $'0123\n[output truncated at 4 bytes]'
+	finish
+	[ "$status" -eq 0 ]
+}

@@ -23,12 +23,13 @@ BUILD =
 B = $(BUILD:%=%/)
 
 PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
-             llm-status llm-holder tool-serve
+             llm-status llm-holder tool-serve tool-mcp
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
 LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
-            request http holder isolate toolsdir runner status runfiles
+            request http holder isolate toolsdir runner status runfiles \
+            mcphost mcphttp
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a
@@ -45,7 +46,7 @@ MAN1 = man/man1/llm-request.1 man/man1/tool-extract.1 man/man1/tool-run.1 \
        man/man1/tool-append.1 man/man1/llm-prompt.1 man/man1/llm-loop.1 \
        man/man1/llm-mock.1 man/man1/llm-guard-blocklist.1 \
        man/man1/llm-guard-json.1 man/man1/llm-runs.1 man/man1/llm-status.1 man/man1/llm-holder.1 \
-       man/man1/tool-serve.1
+       man/man1/tool-serve.1 man/man1/tool-mcp.1
 MAN7 = man/man7/llm-tools.7
 
 all: $(PROGS) $(TOOLS_C)
@@ -66,6 +67,10 @@ $(B)lib/%.o: lib/%.c $(LIBHDR)
 $(B)bin/llm-request $(B)bin/llm-holder: $(B)lib/curlload.o
 $(B)bin/llm-request: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS) -lm
 $(B)bin/llm-holder: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS) -lm -lpthread
+# tool-mcp too, once it reaches an HTTP server: a call through its holder
+# never does.
+$(B)bin/tool-mcp: $(B)lib/curlload.o
+$(B)bin/tool-mcp: LINK_LIBS = $(B)lib/curlload.o $(DL_LIBS)
 $(B)bin/%: bin/%.c $(LIBA) $(LIBHDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(PROJ_CPPFLAGS) $(CPPFLAGS) $(PROJ_CFLAGS) $(CFLAGS) $(LDFLAGS) \

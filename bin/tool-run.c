@@ -28,8 +28,10 @@
 #include "common.h"
 #include "jobs.h"
 #include "json.h"
+#include "mcphost.h"
 #include "runner.h"
 #include "term.h"
+#include "toolsdir.h"
 
 static void
 usage(FILE *f)
@@ -37,8 +39,8 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-cnv] [-d DIR] [-t SECONDS] [-j JOBS] "
 	    "[-o BYTES] [-L LIMIT=VALUE]...\n"
 	    "                [-e NAME]... [-s SANDBOX] [-a NAMES] [-x NAMES] "
-	    "[-J JOURNAL] [-O FILE] [FILE]\n"
-	    "       %s [-d DIR] [-O FILE] -l\n"
+	    "[-J JOURNAL] [-M FILE]... [-O FILE] [FILE]\n"
+	    "       %s [-d DIR] [-M FILE]... [-O FILE] -l\n"
 	    "       %s [-d DIR] -N NAME [SIGNATURE]\n", progname, progname,
 	    progname);
 	if (f == stdout)
@@ -61,6 +63,8 @@ usage(FILE *f)
 		    "  -J, --journal FILE      record each call as it starts and ends;\n"
 		    "                          calls already there are not run again\n"
 		    "  -v, --verbose           show each call and its result on stderr\n"
+		    "  -M, --mcp-config FILE   MCP servers whose tools are tools too (repeatable;\n"
+		    "                          default $LLM_MCP_CONFIG, else DIR/mcp.json)\n"
 		    "  -l, --list              write the tools array of DIR's tools\n"
 		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n"
 		    "  -N, --new NAME          write a new sh tool NAME and its sidecar into\n"
@@ -69,6 +73,7 @@ usage(FILE *f)
 
 static const struct option longopts[] = {
 	{"dir", required_argument, NULL, 'd'},
+	{"mcp-config", required_argument, NULL, 'M'},
 	{"output", required_argument, NULL, 'O'},
 	{"timeout", required_argument, NULL, 't'},
 	{"jobs", required_argument, NULL, 'j'},
@@ -97,6 +102,133 @@ struct gate {
 
 static struct runner runner;
 
+/* The MCP servers of the run: their holder, and its listing
+ * {"tools", "routes"} once asked (null before). */
+static struct mcp_host mcp;
+static jv mcp_answer;
+
+/* The function objects of the MCP servers' tools that no executable
+ * shadows (each shadowed one said once). Asks the holder the first time:
+ * the routes go to the runner, the schemas (inputSchema as it came) to
+ * its schema cache. */
+static jv
+mcp_tools(void)
+{
+	jv tools, routes, out = jv_array();
+
+	if (jv_get_kind(mcp_answer) == JV_KIND_NULL) {
+		if (runner.mcp_program == NULL)
+			return out;
+		mcp_answer = mcp_host_ask(&mcp, JV_OBJECT(jv_string("op"),
+		    jv_string("list")));
+		tools = json_get(mcp_answer, "warnings");
+		if (jv_get_kind(tools) == JV_KIND_ARRAY)
+			jv_array_foreach(tools, k, w) {
+				warnx("%s", jv_string_value(w));
+				jv_free(w);
+			}
+		jv_free(tools);
+		routes = json_get(mcp_answer, "routes");
+		if (jv_get_kind(routes) != JV_KIND_OBJECT) {
+			jv_free(routes);
+			routes = jv_object();
+		}
+		jv_free(runner.mcp_routes);
+		runner.mcp_routes = jv_copy(routes);
+		tools = json_get(mcp_answer, "tools");
+		if (jv_get_kind(tools) == JV_KIND_ARRAY)
+			jv_array_foreach(tools, k, t) {
+				jv fn = json_get(t, "function");
+				const char *name = json_get_str(fn, "name");
+				jv route = jv_object_get(jv_copy(routes),
+				    jv_string(name != NULL ? name : ""));
+				jv schema = json_get(route, "inputSchema");
+				if (name == NULL) {
+					jv_free(schema);
+				} else if (toolsdir_is_tool(runner.dir, name)) {
+					warnx("MCP tool %s: the executable %s/%s of "
+					    "the same name is used instead", name,
+					    runner.dir, name);
+					jv_free(schema);
+				} else {
+					runner.schemas = jv_object_set(
+					    runner.schemas, jv_string(name),
+					    jv_get_kind(schema) == JV_KIND_OBJECT ?
+					    schema : (jv_free(schema),
+					    json_get(fn, "parameters")));
+				}
+				jv_free(route);
+				jv_free(fn);
+				jv_free(t);
+			}
+		jv_free(tools);
+		jv_free(routes);
+	}
+	tools = json_get(mcp_answer, "tools");
+	if (jv_get_kind(tools) == JV_KIND_ARRAY)
+		jv_array_foreach(tools, k, t) {
+			jv fn = json_get(t, "function");
+			const char *name = json_get_str(fn, "name");
+			if (name != NULL && !toolsdir_is_tool(runner.dir, name))
+				out = jv_array_append(out, jv_copy(t));
+			jv_free(fn);
+			jv_free(t);
+		}
+	jv_free(tools);
+	return out;
+}
+
+/* Stop the holder started here, with its servers. */
+static void
+mcp_stop(void)
+{
+	mcp_host_stop(&mcp);
+	jv_free(mcp_answer);
+	free((char *)runner.mcp_program);
+	runner.mcp_program = NULL;
+}
+
+/* For the question of --confirm about an MCP tool: " (MCP server:tool;
+ * annotations say ..., unverified)", or "" for an executable. malloc'd. */
+static char *
+mcp_note(const struct job *job)
+{
+	static const char *hints[][2] = {{"readOnlyHint", "read-only"},
+	    {"destructiveHint", "destructive"}, {"idempotentHint",
+	    "idempotent"}, {"openWorldHint", "open world"}};
+	jv route, ann, note;
+	struct buf b = {0};
+	size_t i;
+	int said = 0;
+
+	if (!runner_is_mcp(&runner, job) ||
+	    jv_get_kind(runner.mcp_routes) != JV_KIND_OBJECT)
+		return xstrdup("");
+	route = jv_object_get(jv_copy(runner.mcp_routes),
+	    jv_string(job->name));
+	ann = json_get(route, "annotations");
+	note = jv_string_fmt(" (MCP %s:%s", json_get_str(route, "server"),
+	    json_get_str(route, "tool"));
+	for (i = 0; i < sizeof hints / sizeof *hints; i++) {
+		jv v = json_get(ann, hints[i][0]);
+		if (jv_get_kind(v) == JV_KIND_TRUE) {
+			note = jv_string_append_str(note, said++ ? ", " :
+			    "; annotations say ");
+			note = jv_string_append_str(note, hints[i][1]);
+		}
+		jv_free(v);
+	}
+	note = jv_string_append_str(note, said ? ", unverified)" : ")");
+	/* The tool's name is the server's: no escapes through. */
+	term_escape(&b, jv_string_value(note),
+	    (size_t)jv_string_length_bytes(jv_copy(note)), 0);
+	buf_append(&b, "", 1);
+	jv_free(note);
+	jv_free(ann);
+	jv_free(route);
+	return b.data;
+}
+
 static jv
 error_content(jv message)
 {
@@ -119,7 +251,7 @@ job_content(const struct job *job)
 static int
 ask(struct gate *g, const struct job *job)
 {
-	char *line = NULL;
+	char *line = NULL, *note;
 	size_t cap = 0;
 	ssize_t n;
 	int yes;
@@ -129,7 +261,9 @@ ask(struct gate *g, const struct job *job)
 	tcflush(fileno(g->tty), TCIFLUSH);
 	fprintf(g->tty, "%s: run %s ", progname, job->name);
 	term_write(g->tty, job->input, job->input_len, 0);
-	fputs("? [y/N] ", g->tty);
+	note = mcp_note(job);
+	fprintf(g->tty, "%s? [y/N] ", note);
+	free(note);
 	fflush(g->tty);
 	n = getline(&line, &cap, g->tty);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
@@ -321,7 +455,7 @@ main(int argc, char *argv[])
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	runner_init(&runner);
-	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cnJ:vlhVO:N:",
+	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cnJ:vlM:hVO:N:",
 	    longopts, NULL)) != -1) {
 		if (runner_option(&runner, c, optarg))
 			continue;
@@ -343,6 +477,12 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			list = 1;
+			break;
+		case 'M':
+			if (mcp.nconfigs == MCP_HOST_CONFIGS)
+				die(EXIT_USAGE, "-M: at most %d files",
+				    MCP_HOST_CONFIGS);
+			mcp.configs[mcp.nconfigs++] = optarg;
 			break;
 		case 'N':
 			new_tool = optarg;
@@ -371,6 +511,20 @@ main(int argc, char *argv[])
 		runner_free(&runner);
 		return 0;
 	}
+	mcp_answer = jv_null();
+	mcp.dir = runner.dir_option;
+	mcp.sandbox = runner.sandbox;
+	mcp.verbose = journal.verbose;
+	if (mcp_host_configured(&mcp)) {
+		/* One holder keeps the servers for every call of the run;
+		 * the calls reach it through the socket. It starts before
+		 * the secrets go: ${VAR} in its configuration may name one
+		 * (it keeps what it expands and then drops the rest). */
+		runner.mcp_program = mcp_host_program();
+		mcp_host_start(&mcp, runner.mcp_program);
+		jobs_spare(mcp.holder);
+		runner_option(&runner, 'e', "LLM_MCP_SOCKET");
+	}
 	runner_setup(&runner, own_env);
 	if (output != NULL) {
 		output_to(output);
@@ -383,7 +537,9 @@ main(int argc, char *argv[])
 			    jv_string("type"), jv_string("function"),
 			    jv_string("function"), fn));
 		jv_free(fns);
+		tools = jv_array_concat(tools, mcp_tools());
 		json_write_stdout(tools);
+		mcp_stop();
 		runner_free(&runner);
 		finish_stdout();
 		return 0;
@@ -429,7 +585,12 @@ main(int argc, char *argv[])
 			/* The cheap checks and the user's lists first: a
 			 * denied tool is not even asked for its schema. */
 			jv fn = json_get(call, "function");
+			const char *name = json_get_str(fn, "name");
 
+			/* The servers are asked for their tools once a call
+			 * names no executable. */
+			if (name != NULL && runner_unknown(&runner, name))
+				jv_free(mcp_tools());
 			early[i] = runner_prepare(&runner, &jobs[i], fn,
 			    !gate.dry_run);
 			jv_free(fn);
@@ -464,6 +625,7 @@ main(int argc, char *argv[])
 	json_write_stdout(results);
 	free(jobs);
 	free(early);
+	mcp_stop();
 	runner_free(&runner);
 	jv_free(calls);
 	jv_free(journal.done);

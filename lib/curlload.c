@@ -1,6 +1,6 @@
 /*
- * libcurl, loaded when it is first needed. llm-request and llm-holder
- * link this file instead of -lcurl: a request that a connection holder
+ * libcurl, loaded when it is first needed. llm-request, llm-holder and
+ * tool-mcp link this file instead of -lcurl: a request that a connection holder
  * makes need not load libcurl and its thirty-odd libraries, most of
  * what such a process would spend starting (only an HTTP date in
  * retry-after, or an error without a message, loads it then), and a
@@ -35,6 +35,18 @@ static struct {
 	CURLSH *(*share_init)(void);
 	CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
 	CURLSHcode (*share_cleanup)(CURLSH *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_fdset)(CURLM *, fd_set *, fd_set *, fd_set *, int *);
+	CURLMcode (*multi_timeout)(CURLM *, long *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLU *(*url)(void);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+	CURLUcode (*url_get)(CURLU *, CURLUPart, char **, unsigned int);
+	void (*url_cleanup)(CURLU *);
+	void (*free)(void *);
 } curl;
 
 static void *
@@ -68,6 +80,18 @@ load(void)
 	*(void **)&curl.share_init = need("curl_share_init");
 	*(void **)&curl.share_setopt = need("curl_share_setopt");
 	*(void **)&curl.share_cleanup = need("curl_share_cleanup");
+	*(void **)&curl.multi_init = need("curl_multi_init");
+	*(void **)&curl.multi_add_handle = need("curl_multi_add_handle");
+	*(void **)&curl.multi_remove_handle = need("curl_multi_remove_handle");
+	*(void **)&curl.multi_fdset = need("curl_multi_fdset");
+	*(void **)&curl.multi_timeout = need("curl_multi_timeout");
+	*(void **)&curl.multi_perform = need("curl_multi_perform");
+	*(void **)&curl.multi_info_read = need("curl_multi_info_read");
+	*(void **)&curl.url = need("curl_url");
+	*(void **)&curl.url_set = need("curl_url_set");
+	*(void **)&curl.url_get = need("curl_url_get");
+	*(void **)&curl.url_cleanup = need("curl_url_cleanup");
+	*(void **)&curl.free = need("curl_free");
 	if (curl.init_asked) {
 		if (curl.global_init(curl.init_flags) != CURLE_OK)
 			die(EXIT_TRANSIENT, "cannot initialize libcurl");
@@ -199,6 +223,92 @@ curl_share_cleanup(CURLSH *share)
 {
 	load();
 	return curl.share_cleanup(share);
+}
+
+/* The multi interface, for a program's own poll loop (tool-mcp). */
+CURLM *
+curl_multi_init(void)
+{
+	load();
+	return curl.multi_init();
+}
+
+CURLMcode
+curl_multi_add_handle(CURLM *m, CURL *h)
+{
+	load();
+	return curl.multi_add_handle(m, h);
+}
+
+CURLMcode
+curl_multi_remove_handle(CURLM *m, CURL *h)
+{
+	load();
+	return curl.multi_remove_handle(m, h);
+}
+
+CURLMcode
+curl_multi_fdset(CURLM *m, fd_set *r, fd_set *w, fd_set *x, int *max)
+{
+	load();
+	return curl.multi_fdset(m, r, w, x, max);
+}
+
+CURLMcode
+curl_multi_timeout(CURLM *m, long *ms)
+{
+	load();
+	return curl.multi_timeout(m, ms);
+}
+
+CURLMcode
+curl_multi_perform(CURLM *m, int *running)
+{
+	load();
+	return curl.multi_perform(m, running);
+}
+
+CURLMsg *
+curl_multi_info_read(CURLM *m, int *left)
+{
+	load();
+	return curl.multi_info_read(m, left);
+}
+
+/* The URL API, to look at a URL before using it. */
+CURLU *
+curl_url(void)
+{
+	load();
+	return curl.url();
+}
+
+CURLUcode
+curl_url_set(CURLU *u, CURLUPart what, const char *part, unsigned int flags)
+{
+	load();
+	return curl.url_set(u, what, part, flags);
+}
+
+CURLUcode
+curl_url_get(CURLU *u, CURLUPart what, char **part, unsigned int flags)
+{
+	load();
+	return curl.url_get(u, what, part, flags);
+}
+
+void
+curl_url_cleanup(CURLU *u)
+{
+	if (u != NULL && curl.lib != NULL)
+		curl.url_cleanup(u);
+}
+
+void
+curl_free(void *p)
+{
+	if (p != NULL && curl.lib != NULL)
+		curl.free(p);
 }
 
 struct curl_slist *

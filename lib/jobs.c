@@ -28,6 +28,7 @@ static int sigchld_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal, in_run;
 static int ignored_at_start[3];  /* SIGTERM, SIGINT, SIGHUP */
 static const int stop_signals[3] = {SIGTERM, SIGINT, SIGHUP};
+static pid_t spared;
 
 static void
 on_sigchld(int sig)
@@ -103,6 +104,12 @@ jobs_init(void)
 	for (i = 0; i < 3; i++)
 		if (ignored_at_start[i])
 			signal(stop_signals[i], SIG_IGN);
+}
+
+void
+jobs_spare(pid_t pid)
+{
+	spared = pid;
 }
 
 void
@@ -652,6 +659,8 @@ kill_listed_children(void)
 	if ((f = fopen(path, "re")) == NULL)
 		return -1;
 	while (fscanf(f, "%ld", &pid) == 1) {
+		if ((pid_t)pid == spared)
+			continue;
 		kill((pid_t)pid, SIGKILL);
 		found = 1;
 	}
@@ -695,7 +704,7 @@ kill_leftovers(void)
 			if (fgets(line, sizeof line, f) != NULL &&
 			    (paren = strrchr(line, ')')) != NULL &&
 			    sscanf(paren + 1, " %*c %ld", &ppid) == 1 &&
-			    ppid == (long)self) {
+			    ppid == (long)self && atol(e->d_name) != (long)spared) {
 				kill((pid_t)atol(e->d_name), SIGKILL);
 				found = 1;
 			}

@@ -82,6 +82,10 @@ void jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p);
 /* Free what jobs_run kept for a job. */
 void job_free(struct job *job);
 
+/* pid is a child of ours that is no tool (the holder of MCP servers):
+ * the clean-up of the tools' leftovers leaves it be. */
+void jobs_spare(pid_t pid);
+
 /* Call before jobs_run: reaping and adopting orphans, and the signals.
  * SIGTERM, SIGINT and SIGHUP end the program at once with 128 + the
  * signal (its tools stopped, output_to's file removed), unless they were

@@ -58,4 +58,38 @@ jv mcp_unsupported_version(jv id, const char *requested);
 /* params._meta[key] (params borrowed), or jv_invalid() when absent. */
 jv mcp_meta(jv params, const char *key);
 
+/* The name under which a server's tool is offered to a model: prefix +
+ * name with every character outside [A-Za-z0-9_-] made "_"; longer than
+ * 64 bytes, its first 55 bytes, "_" and 8 hex digits of a hash of the
+ * whole, so that the name is stable and matches ^[A-Za-z0-9_-]{1,64}$.
+ * out holds at least 65 bytes. */
+void mcp_tool_name(const char *prefix, const char *name, char out[65]);
+
+/* A value as an HTTP header of the modern era (Mcp-Name, Mcp-Param-*):
+ * as it is when it is printable ASCII without a blank at either end,
+ * else "=?base64?...?=" of its bytes. malloc'd. */
+char *mcp_header_value(const char *value);
+
+/* Is name a valid x-mcp-header name: printable ASCII, at least one
+ * character, no space and no colon? */
+int mcp_header_name_valid(const char *name);
+
+/* Are the x-mcp-header annotations of a tool's inputSchema (borrowed)
+ * valid: each a valid name, on a property of type string, integer or
+ * boolean, no name twice (ignoring case)? 1, or 0 with *why set. */
+int mcp_schema_headers_valid(jv input_schema, const char **why);
+
+/* The Mcp-Param-NAME headers of a call: {"Mcp-Param-Region": "..."} for
+ * every x-mcp-header property of input_schema that args has, not null;
+ * values encoded by mcp_header_value. Both borrowed. */
+jv mcp_param_headers(jv input_schema, jv args);
+
+/* The text a model reads for a tools/call result (borrowed): text blocks
+ * joined by newlines; structuredContent alone as compact JSON, checked
+ * against output_schema (borrowed; null for none); images, audio and
+ * blobs as "[TYPE, N bytes, not shown]"; resource links as
+ * "[resource URI]". Sets *is_error when the server said isError or the
+ * structured content breaks the schema. A malloc'd string. */
+char *mcp_result_text(jv result, jv output_schema, int *is_error);
+
 #endif

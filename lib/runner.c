@@ -541,15 +541,33 @@ check_schema(struct runner *r, const char *name, jv args, int may_exec)
 	return msg;
 }
 
+/* Does job run an MCP tool (through tool-mcp)? */
+int
+runner_is_mcp(const struct runner *r, const struct job *job)
+{
+	return r->mcp_program != NULL && job->path != NULL &&
+	    strcmp(job->path, r->mcp_program) == 0;
+}
+
+/* Is name an MCP tool that no executable of the directory shadows? */
+static int
+mcp_routed(const struct runner *r, const char *name)
+{
+	return jv_get_kind(r->mcp_routes) == JV_KIND_OBJECT &&
+	    jv_object_has(jv_copy(r->mcp_routes), jv_string(name)) &&
+	    !toolsdir_is_tool(r->dir, name);
+}
+
 /* Why a call cannot run, as a message for the model, or jv_invalid()
  * when it can. fn is {name, arguments}, borrowed. Sets the job's name, path and input, and *parsed_args to
  * the arguments as an object (jv_null() when they are not one). */
 static jv
-check_call(struct job *job, jv fn, const char *dir, jv *parsed_args)
+check_call(struct job *job, jv fn, const struct runner *r, jv *parsed_args)
 {
 	jv args, parsed, name;
 	jv problem = jv_invalid();
-	int has_nul;
+	const char *dir = r->dir;
+	int has_nul, mcp = 0;
 
 	*parsed_args = jv_null();
 	job->name = json_get_str(fn, "name");
@@ -566,14 +584,29 @@ check_call(struct job *job, jv fn, const char *dir, jv *parsed_args)
 	} else if (!valid_tool_name(job->name)) {
 		problem = jv_string_fmt("invalid tool name \"%.80s\": a name "
 		    "matches ^[A-Za-z0-9_-]{1,64}$", job->name);
-	} else if (!toolsdir_is_tool(dir, job->name)) {
+	} else if (!toolsdir_is_tool(dir, job->name) &&
+	    !(mcp = mcp_routed(r, job->name))) {
 		char **names = toolsdir_names(dir, 0), **p;
+		int it, more = 0;
 		problem = jv_string_fmt("unknown tool \"%s\"; available tools:",
 		    job->name);
 		for (p = names; p != NULL && *p != NULL; p++)
 			problem = jv_string_concat(problem,
 			    jv_string_fmt("%s %s", p == names ? "" : ",", *p));
-		if (names == NULL || *names == NULL)
+		if (jv_get_kind(r->mcp_routes) == JV_KIND_OBJECT)
+			for (it = jv_object_iter(r->mcp_routes);
+			    jv_object_iter_valid(r->mcp_routes, it);
+			    it = jv_object_iter_next(r->mcp_routes, it)) {
+				jv k = jv_object_iter_key(r->mcp_routes, it);
+				if (!toolsdir_is_tool(dir, jv_string_value(k))) {
+					problem = jv_string_concat(problem,
+					    jv_string_fmt("%s %s", p != names ||
+					    more ? "," : "", jv_string_value(k)));
+					more = 1;
+				}
+				jv_free(k);
+			}
+		if ((names == NULL || *names == NULL) && !more)
 			problem = jv_string_append_str(problem, " none");
 		toolsdir_free_names(names);
 	}
@@ -605,7 +638,19 @@ check_call(struct job *job, jv fn, const char *dir, jv *parsed_args)
 	job->input = xmalloc(job->input_len + 1);
 	memcpy((char *)job->input, jv_string_value(args), job->input_len + 1);
 	jv_free(args);
-	job->path = toolsdir_path(dir, job->name);
+	if (mcp) {
+		/* An MCP tool: tool-mcp calls it through the holder; the
+		 * sandbox and the limits are its server's. */
+		size_t i;
+		job->path = xstrdup(r->mcp_program);
+		job->own = xmalloc(sizeof *job->own);
+		*job->own = r->policy;
+		job->own->sandbox = NULL;
+		for (i = 0; i < JOBS_RLIMITS; i++)
+			job->own->limits[i].name = NULL;
+	} else {
+		job->path = toolsdir_path(dir, job->name);
+	}
 	return jv_invalid();
 }
 
@@ -679,6 +724,7 @@ runner_init(struct runner *r)
 	jobs_default_policy(&r->policy);
 	r->sandbox = getenv("LLM_TOOL_SANDBOX");
 	r->schemas = jv_object();
+	r->mcp_routes = jv_null();
 	r->limits = jv_object();
 }
 
@@ -788,6 +834,7 @@ runner_free(struct runner *r)
 		free(r->policy.sandbox);
 	}
 	jv_free(r->schemas);
+	jv_free(r->mcp_routes);
 	jv_free(r->limits);
 	if (r->job_sandbox != NULL) {
 		free(r->job_sandbox[0]);
@@ -881,9 +928,11 @@ apply_limits(struct runner *r, struct job *job)
 jv
 runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec)
 {
-	jv args, problem = check_call(job, fn, r->dir, &args);
+	jv args, problem = check_call(job, fn, r, &args);
 
-	if (!jv_is_valid(problem))
+	/* tool-mcp is ours, beside this program: it is the tools
+	 * directory's that could be changed by others. */
+	if (!jv_is_valid(problem) && !runner_is_mcp(r, job))
 		problem = check_trust(job);
 	if (!jv_is_valid(problem))
 		problem = gate_lists(r, job);
@@ -898,7 +947,7 @@ runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec)
 int
 runner_unknown(const struct runner *r, const char *name)
 {
-	return !toolsdir_is_tool(r->dir, name);
+	return !toolsdir_is_tool(r->dir, name) && !mcp_routed(r, name);
 }
 
 int

@@ -38,6 +38,11 @@ struct runner {
 	jv limits;                  /* name -> x-llm-tools, or what is wrong */
 	char **job_sandbox;         /* --sandbox default, for a tool that asks */
 	char *job_sandbox_dir;
+	/* The tools of MCP servers (tool-run): name -> route {server, tool,
+	 * annotations, ...}, called through mcp_program (tool-mcp), which
+	 * runs with a policy of its own: no sandbox, no limits; null when there are none. */
+	jv mcp_routes;
+	const char *mcp_program;
 };
 
 /* Defaults: jobs_default_policy, $LLM_TOOL_SANDBOX. */
@@ -71,10 +76,14 @@ jv runner_describe(struct runner *r, const char *name);
  * with --schema to check its arguments. */
 jv runner_prepare(struct runner *r, struct job *job, jv fn, int may_exec);
 
+/* Does job run an MCP tool (through mcp_program)? */
+int runner_is_mcp(const struct runner *r, const struct job *job);
+
 /* Is name on the allow list (-a)? */
 int runner_allowed(const struct runner *r, const char *name);
 
-/* Is name unknown: not a tool of the directory (a valid name or not)? */
+/* Is name unknown: not a tool of the directory (a valid name or not)
+ * nor an MCP tool? */
 int runner_unknown(const struct runner *r, const char *name);
 
 /* What the model reads of a finished job: its output, or with *failed

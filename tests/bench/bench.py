@@ -16,6 +16,10 @@ with repeated runs against llm-mock on loopback, min and median.
      calls whose patterns are compiled once.
   8. a tools/call of add through tool-serve over stdio, per call, against
      tool-run running the same call and the tool's own run.
+  9. MCP servers as tools (when tests/mcp/install has installed them): a
+     call to a warm server-everything through tool-mcp and through
+     tool-run, against the server's own round trip, and the start-up a
+     run pays once per server.
 
 usage: tests/bench/run [-n RUNS]
 """
@@ -84,6 +88,79 @@ def mock(*args):
     finally:
         p.terminate()
         p.wait()
+
+
+def server_round_trip(node, server, runs):
+    """Min and median seconds of a get-sum call straight to a warm
+    server-everything over its pipes: the server's own time."""
+    p = subprocess.Popen([node, server, "stdio"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def ask(i, method, params):
+        p.stdin.write((json.dumps({"jsonrpc": "2.0", "id": i, "method": method,
+                                   "params": params}) + "\n").encode())
+        p.stdin.flush()
+        while True:
+            msg = json.loads(p.stdout.readline())
+            if msg.get("id") == i:
+                return msg
+    ask(1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                          "clientInfo": {"name": "bench", "version": "1"}})
+    p.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    times = []
+    for i in range(runs + 5):
+        t = time.perf_counter()
+        ask(10 + i, "tools/call", {"name": "get-sum", "arguments": {"a": 5, "b": 4}})
+        times.append(time.perf_counter() - t)
+    p.stdin.close()
+    p.wait()
+    times = times[5:]
+    return min(times), statistics.median(times)
+
+
+def bench_mcp(d):
+    nm = os.path.join(ROOT, "build", "mcp", "node_modules")
+    node = os.path.join(nm, "node", "bin", "node")
+    server = os.path.join(nm, "@modelcontextprotocol", "server-everything",
+                          "dist", "index.js")
+    section("9. MCP: server-everything's get-sum, warm, and a server's start-up")
+    if not os.path.exists(server):
+        rows.append(("  (not measured: run sh tests/mcp/install first)",
+                     None, None, None))
+        return
+    cfg = write("mcp.json", {"mcpServers": {"ev": {"command": node,
+                                                   "args": [server, "stdio"]}}})
+    own = server_round_trip(node, server, RUNS)
+    row("server's own round trip (a client in Python)", own[0], own[1], "")
+    hold = os.path.join(WORK, "hold")
+    os.mkdir(hold)
+    holder = subprocess.Popen(["tool-mcp", "-H", hold, "-M", cfg],
+                              stderr=subprocess.DEVNULL)
+    os.environ["LLM_MCP_SOCKET"] = os.path.join(hold, "mcp.sock")
+    try:
+        subprocess.check_output(["tool-mcp", "-l"])     # the server starts
+        os.environ["TOOL_NAME"] = "ev_get-sum"
+        args = os.path.join(WORK, "sum-args.json")
+        with open(args, "w") as f:
+            f.write('{"a":5,"b":4}')
+        warm = measure(["tool-mcp"], stdin=args)
+        del os.environ["TOOL_NAME"]
+        row("tool-mcp, one call, warm", warm[0], warm[1],
+            "%.1f ms beyond the server's own time" % ((warm[1] - own[1]) * 1000))
+        calls = write("mcp-calls.json", [{"id": "c1", "type": "function",
+            "function": {"name": "ev_get-sum", "arguments": '{"a":5,"b":4}'}}])
+        run = measure(["tool-run"] + d + [calls])
+        row("tool-run, one call, warm holder", run[0], run[1],
+            "%.1f ms beyond the server's own time" % ((run[1] - own[1]) * 1000))
+        lst = measure(["tool-mcp", "-l"])
+        row("tool-mcp -l, warm", lst[0], lst[1], "")
+    finally:
+        del os.environ["LLM_MCP_SOCKET"]
+        holder.terminate()
+        holder.wait()
+    cold = measure(["tool-mcp", "-l", "-M", cfg], runs=max(3, RUNS // 6))
+    row("tool-mcp -l, cold (holder and server started)", cold[0], cold[1],
+        "start-up per server: %.0f ms" % ((cold[1] - lst[1]) * 1000))
 
 
 def main():
@@ -354,6 +431,8 @@ def main():
     row("tool-serve tools/call of add", min(times), statistics.median(times),
         "%.2f ms over the tool's own run; %d calls" % (
             (statistics.median(times) - own[1]) * 1000, serve_runs))
+
+    bench_mcp(d)
 
     w = max(len(r[0]) for r in rows if r[1] is not None) + 2
     print("\n%-*s  %9s  %9s" % (w, "", "min ms", "median ms"))

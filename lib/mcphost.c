@@ -82,8 +82,12 @@ mcp_host_start(struct mcp_host *h, const char *program)
 		return;
 	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 150)
 		tmp = "/tmp";
-	snprintf(h->holder_dir, sizeof h->holder_dir, "%s/llm-mcp.XXXXXX",
-	    tmp);
+	/* TMPDIR/llm-mcp.ABCDEF: mkdtemp wants six X to replace. */
+	n = (size_t)snprintf(h->holder_dir, sizeof h->holder_dir,
+	    "%s/llm-mcp.", tmp);
+	memset(h->holder_dir + n, 'X', 6);
+	h->holder_dir[n + 6] = '\0';
+	n = 0;
 	if (mkdtemp(h->holder_dir) == NULL)
 		die(EXIT_TRANSIENT, "%s: %s", h->holder_dir, strerror(errno));
 	argv[n++] = program;

@@ -549,3 +549,17 @@ conformance() {
 	run jq -r '.[0].content' <<<"$output"
 	[ "$output" -gt 2 ]
 }
+
+@test "results: an image is a placeholder with its type and size, links are named, structured content is compact JSON" {
+	config
+	run --separate-stderr env TOOL_NAME=ev_get-tiny-image tool-mcp -M mcp.json <<<'{}'
+	assert_success
+	assert_line --index 1 '[image/png, 4033 bytes, not shown]'
+	run --separate-stderr env TOOL_NAME=ev_get-resource-links tool-mcp -M mcp.json <<<'{"count":2}'
+	assert_success
+	assert_line '[resource demo://resource/dynamic/text/2]'
+	run --separate-stderr env TOOL_NAME=ev_get-structured-content tool-mcp -M mcp.json <<<'{"location":"New York"}'
+	assert_success
+	jq -e 'keys == ["conditions","humidity","temperature"]' <<<"$output"
+	[ "$(printf '%s' "$output" | wc -l)" -eq 0 ]
+}

@@ -387,7 +387,10 @@ fake() {
 	bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true 2>/dev/null || skip "bwrap cannot run here"
 	printf '{"mcpServers":{"fs":{"command":"%s","args":["%s","%s/root"]}}}' "$NODE" "$FILESYSTEM" "$TMP" >mcp.json
 	calls fs_write_file "{\"path\":\"$TMP/root/new.txt\",\"content\":\"x\"}" >calls.json
-	run --separate-stderr tool-run -d tools -M mcp.json -s default calls.json
+	# The default sandbox has a private /tmp and binds the current
+	# directory: run from /tmp, so that the server's root below $TMP and
+	# Node (wherever this checkout is, perhaps below /tmp) are both seen.
+	run --separate-stderr sh -c 'cd /tmp && exec tool-run -d "$1/tools" -M "$1/mcp.json" -s default "$1/calls.json"' sh "$TMP"
 	assert_success
 	jq -e '.[0].content | fromjson | .error | test("tool fs_write_file failed with exit status 1: .*(read-only|EROFS)")' <<<"$output"
 	[ ! -e root/new.txt ]

@@ -898,21 +898,12 @@ static int
 exposed(const struct server *s, const char *name)
 {
 	jv list = json_get(s->conf, "tools");
-	int i, n, ok;
 
 	if (jv_get_kind(list) != JV_KIND_ARRAY) {
 		jv_free(list);
 		return 1;
 	}
-	n = jv_array_length(jv_copy(list));
-	for (ok = 0, i = 0; i < n && !ok; i++) {
-		jv t = jv_array_get(jv_copy(list), i);
-		ok = jv_get_kind(t) == JV_KIND_STRING &&
-		    strcmp(jv_string_value(t), name) == 0;
-		jv_free(t);
-	}
-	jv_free(list);
-	return ok;
+	return json_array_has_string(list, name);
 }
 
 /* o[key] (o borrowed), or null. */
@@ -1175,21 +1166,7 @@ find_pending(jv id)
 static int
 lists_modern(jv list)
 {
-	int i, n, yes = 0;
-
-	if (jv_get_kind(list) != JV_KIND_ARRAY) {
-		jv_free(list);
-		return 0;
-	}
-	n = jv_array_length(jv_copy(list));
-	for (i = 0; i < n && !yes; i++) {
-		jv v = jv_array_get(jv_copy(list), i);
-		yes = jv_get_kind(v) == JV_KIND_STRING &&
-		    strcmp(jv_string_value(v), MCP_MODERN_VERSION) == 0;
-		jv_free(v);
-	}
-	jv_free(list);
-	return yes;
+	return json_array_has_string(list, MCP_MODERN_VERSION);
 }
 
 /* Is error (borrowed) a modern refusal naming the modern revision? */

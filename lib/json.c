@@ -189,3 +189,23 @@ json_kind_name(jv v)
 {
 	return jv_kind_name(jv_get_kind(v));
 }
+
+int
+json_array_has_string(jv list, const char *s)
+{
+	int i, n, yes = 0;
+
+	if (jv_get_kind(list) != JV_KIND_ARRAY) {
+		jv_free(list);
+		return 0;
+	}
+	n = jv_array_length(jv_copy(list));
+	for (i = 0; i < n && !yes; i++) {
+		jv v = jv_array_get(jv_copy(list), i);
+		yes = jv_get_kind(v) == JV_KIND_STRING &&
+		    strcmp(jv_string_value(v), s) == 0;
+		jv_free(v);
+	}
+	jv_free(list);
+	return yes;
+}

@@ -49,5 +49,7 @@ int json_string_has_nul(jv s);
 
 /* A short printable rendering of v (borrowed) for messages. */
 const char *json_kind_name(jv v);
+/* Is list (consumed) an array holding the string s? */
+int json_array_has_string(jv list, const char *s);
 
 #endif

@@ -86,19 +86,9 @@ draw(const char *text, double waited)
 void
 status_run(const char *text, pid_t parent)
 {
-	static const int stops[] = {SIGTERM, SIGINT, SIGHUP};
-	struct sigaction sa;
 	double start = now_seconds();
-	size_t i;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 3; i++)
-		sigaddset(&sa.sa_mask, stops[i]);
-	for (i = 0; i < 3; i++)
-		if (!signal_ignored_at_start(stops[i]))
-			sigaction(stops[i], &sa, NULL);
+	fatal_signals_catch(on_stop);
 	while (getppid() == parent) {
 		struct timespec ts = {0, REDRAW_MS * 1000000L};
 		double waited = now_seconds() - start;

@@ -343,8 +343,12 @@ init_child(char **argv, char **env, const struct job_policy *p, int in,
 
 	/* tool-run killed: the namespace and all in it go too. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* The kernel drops a stop signal sent to a namespace's init without
+	 * a handler; say so, so that a process that emulates signals (as
+	 * valgrind does) drops it too. The tool gets it through the process
+	 * group; SIGKILL ends this process. exec_child restores them. */
 	for (code = 0; code < 3; code++)
-		signal(stop_signals[code], SIG_DFL);
+		signal(stop_signals[code], SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	if ((code = isolate_enter(uid, gid)) != 0)
 		report_and_exit(report, REPORT_ISOLATE, code);

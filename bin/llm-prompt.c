@@ -230,15 +230,76 @@ stdin_readable(void)
 	return flags != -1 && (flags & O_ACCMODE) != O_WRONLY;
 }
 
+/* The request fields of every -o NAME=VALUE, in order. */
+static jv
+option_fields(jv options)
+{
+	jv request = jv_object();
+
+	jv_array_foreach(options, i, o) {
+		request = request_set_option(request, jv_string_value(o));
+		jv_free(o);
+	}
+	return request;
+}
+
+/* The system message (replacing one there is) and, when TEXT is not
+ * NULL, a user message of TEXT at the end of the conversation. */
+static jv
+add_messages(jv request, const char *system, const struct buf *text)
+{
+	jv messages = json_get(request, "messages");
+
+	if (jv_get_kind(messages) != JV_KIND_ARRAY) {
+		jv_free(messages);
+		messages = jv_array();
+	}
+	if (system != NULL)
+		messages = set_system(messages, system);
+	if (text != NULL)
+		messages = jv_array_append(messages, text_message("user",
+		    text->data != NULL ? text->data : ""));
+	return jv_object_set(request, jv_string("messages"), messages);
+}
+
+/* The tools of FILE added (or, with NO_TOOLS, all removed), then the
+ * tool choice, which the API refuses where no tools are offered: there
+ * only "none" is dropped quietly. */
+static jv
+offer_tools(jv request, const char *file, int no_tools, jv choice)
+{
+	jv has;
+
+	if (file != NULL)
+		request = merge_tools(request, file);
+	if (no_tools)
+		request = jv_object_delete(jv_object_delete(request,
+		    jv_string("tools")), jv_string("tool_choice"));
+	if (!jv_is_valid(choice))
+		return request;
+	has = json_get(request, "tools");
+	if (jv_get_kind(has) != JV_KIND_ARRAY) {
+		jv_free(has);
+		if (jv_get_kind(choice) != JV_KIND_STRING ||
+		    strcmp(jv_string_value(choice), "none") != 0)
+			die(EXIT_USAGE, "-C: the request offers no tools to "
+			    "choose from");
+		jv_free(choice);
+		return request;
+	}
+	jv_free(has);
+	return jv_object_set(request, jv_string("tool_choice"), choice);
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *model = NULL, *system = NULL, *tools = NULL, *cont = NULL;
 	const char *output = NULL, *schema = NULL, *prompt;
-	jv choice = jv_invalid(), has, options = jv_array();
-	jv request, messages, format = jv_invalid();
+	jv choice = jv_invalid(), options = jv_array();
+	jv request, format = jv_invalid();
 	struct buf piped = {0}, text = {0};
-	int no_tools = 0, no_stdin = 0, have_piped = 0, c, i, n;
+	int no_tools = 0, no_stdin = 0, have_piped = 0, c, i;
 	char **files = xmalloc(sizeof *files * (size_t)argc);
 	int nfiles = 0, file_stdin = 0, rc = 0;
 
@@ -304,13 +365,7 @@ main(int argc, char *argv[])
 		die(EXIT_USAGE, "-f -: standard input is already the "
 		    "conversation (-c -)");
 	/* Every argument is checked before stdin is read. */
-	request = jv_object();
-	n = jv_array_length(jv_copy(options));
-	for (i = 0; i < n; i++) {
-		jv o = jv_array_get(jv_copy(options), i);
-		request = request_set_option(request, jv_string_value(o));
-		jv_free(o);
-	}
+	request = option_fields(options);
 	if (schema != NULL) {
 		if (jv_object_has(jv_copy(request), jv_string("response_format")))
 			die(EXIT_USAGE, "--schema and -o response_format do not "
@@ -332,19 +387,11 @@ main(int argc, char *argv[])
 	if (output != NULL)
 		output_to(output);
 	if (cont != NULL) {
-		jv fields = request;
-		request = continued_request(cont, NULL);
-		request = jv_object_merge(request, fields);
+		request = jv_object_merge(continued_request(cont, NULL), request);
 	} else if (prompt == NULL && have_piped && looks_like_request(&piped)) {
-		jv fields = request;
-		request = continued_request(NULL, &piped);
-		request = jv_object_merge(request, fields);
+		request = jv_object_merge(continued_request(NULL, &piped),
+		    request);
 		have_piped = 0;
-	}
-	messages = json_get(request, "messages");
-	if (jv_get_kind(messages) != JV_KIND_ARRAY) {
-		jv_free(messages);
-		messages = jv_array();
 	}
 	if (jv_is_valid(format))
 		request = jv_object_set(request, jv_string("response_format"),
@@ -352,38 +399,17 @@ main(int argc, char *argv[])
 	if (model != NULL)
 		request = jv_object_set(request, jv_string("model"),
 		    jv_string(model));
-	if (system != NULL)
-		messages = set_system(messages, system);
 	if (have_piped)
 		add_piped(&text, &piped);
 	for (i = 0; i < nfiles; i++)
 		add_file(&text, files[i]);
 	if (prompt != NULL)
 		add_part(&text, prompt, strlen(prompt));
-	if (prompt != NULL || text.len > 0)
-		messages = jv_array_append(messages, text_message("user",
-		    text.data != NULL ? text.data : ""));
-	request = jv_object_set(request, jv_string("messages"), messages);
-	if (tools != NULL && !no_tools)
-		request = merge_tools(request, tools);
-	if (no_tools)
-		request = jv_object_delete(jv_object_delete(request,
-		    jv_string("tools")), jv_string("tool_choice"));
-	has = json_get(request, "tools");
-	if (jv_is_valid(choice) && jv_get_kind(has) != JV_KIND_ARRAY) {
-		/* The API rejects a tool_choice without tools. */
-		if (jv_get_kind(choice) != JV_KIND_STRING ||
-		    strcmp(jv_string_value(choice), "none") != 0)
-			die(EXIT_USAGE, "-C: the request offers no tools to "
-			    "choose from");
-		jv_free(choice);
-		choice = jv_invalid();
-	}
-	jv_free(has);
-	if (jv_is_valid(choice)) {
-		request = jv_object_set(request, jv_string("tool_choice"), choice);
-		choice = jv_invalid();
-	}
+	request = add_messages(request, system,
+	    prompt != NULL || text.len > 0 ? &text : NULL);
+	request = offer_tools(request, no_tools ? NULL : tools, no_tools,
+	    choice);
+	choice = jv_invalid();
 	json_write_stdout(request);
 	buf_free(&piped);
 	buf_free(&text);

@@ -438,6 +438,95 @@ on_job_done(struct job *job, void *ctx)
 	    jv_string("content"), content));
 }
 
+/* The answer a call gets without running, or an invalid jv if it is to
+ * run: an id answered or started by an earlier run (the journal), a
+ * refused name, arguments that break the schema, a user who says no. */
+static jv
+prepare_call(struct job *job, jv call, size_t i, struct gate *gate,
+    struct journal *journal)
+{
+	const char *name;
+	jv early, fn;
+
+	job->id = json_get_str(call, "id");
+	if (job->id == NULL || *job->id == '\0')
+		die(EXIT_INPUT, "tool call %zu has no id", i);
+	if (call_id_has_nul(call)) {
+		/* The journal and the tool see ids as C strings. */
+		job->name = "?";
+		return error_content(jv_string("the call id holds a NUL "
+		    "byte; tool calls are answered by id, so it was not run"));
+	}
+	if (jv_object_has(jv_copy(journal->done), jv_string(job->id))) {
+		/* Answered by an earlier run: the answer stands. */
+		job->name = "?";
+		return jv_object_get(jv_copy(journal->done),
+		    jv_string(job->id));
+	}
+	if (jv_object_has(jv_copy(journal->started), jv_string(job->id))) {
+		job->name = "?";
+		return error_content(jv_string("interrupted: this call was "
+		    "started but its result was lost; it was not run again, "
+		    "so that no call runs twice"));
+	}
+	/* The cheap checks and the user's lists first: a denied tool is
+	 * not even asked for its schema. */
+	fn = json_get(call, "function");
+	name = json_get_str(fn, "name");
+	/* The servers are asked for their tools once a call names no
+	 * executable. */
+	if (name != NULL && runner_unknown(&runner, name))
+		jv_free(mcp_tools());
+	early = runner_prepare(&runner, job, fn, !gate->dry_run);
+	jv_free(fn);
+	if (!jv_is_valid(early))
+		early = gate_ask(gate, job);
+	if (!jv_is_valid(early))
+		return early;
+	if (journal->verbose)
+		show("x>", valid_tool_name(job->name) ? job->name : "?",
+		    jv_string_value(early), strlen(jv_string_value(early)));
+	return error_content(early);
+}
+
+/* The results as tool messages, in call order; the jobs are done with. */
+static void
+write_results(jv calls, struct job *jobs, jv *early, size_t n)
+{
+	jv results = jv_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		jv content = jv_is_valid(early[i]) ? early[i] :
+		    job_content(&jobs[i]);
+		results = jv_array_append(results, JV_OBJECT(
+		    jv_string("role"), jv_string("tool"),
+		    jv_string("tool_call_id"), call_id(calls, i),
+		    jv_string("content"), content));
+		free((char *)jobs[i].input);
+		job_free(&jobs[i]);
+	}
+	json_write_stdout(results);
+}
+
+/* --list: the tools array of the directory's tools and the servers'. */
+static void
+write_list(void)
+{
+	jv fns = runner_list(&runner, 0), tools = jv_array();
+
+	jv_array_foreach(fns, k, fn)
+		tools = jv_array_append(tools, JV_OBJECT(
+		    jv_string("type"), jv_string("function"),
+		    jv_string("function"), fn));
+	jv_free(fns);
+	tools = jv_array_concat(tools, mcp_tools());
+	json_write_stdout(tools);
+	mcp_stop();
+	runner_free(&runner);
+	finish_stdout();
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -447,7 +536,7 @@ main(int argc, char *argv[])
 	struct journal journal = {0};
 	struct gate gate = {0};
 	struct job *jobs;
-	jv calls, results, *early;
+	jv calls, *early;
 	size_t i, n;
 	const char *output = NULL, *new_tool = NULL;
 	int c, list = 0;
@@ -531,17 +620,7 @@ main(int argc, char *argv[])
 		jobs_init();
 	}
 	if (list) {
-		jv fns = runner_list(&runner, 0), tools = jv_array();
-		jv_array_foreach(fns, k, fn)
-			tools = jv_array_append(tools, JV_OBJECT(
-			    jv_string("type"), jv_string("function"),
-			    jv_string("function"), fn));
-		jv_free(fns);
-		tools = jv_array_concat(tools, mcp_tools());
-		json_write_stdout(tools);
-		mcp_stop();
-		runner_free(&runner);
-		finish_stdout();
+		write_list();
 		return 0;
 	}
 
@@ -561,49 +640,7 @@ main(int argc, char *argv[])
 		gate.tty = fopen("/dev/tty", "r+e");
 	for (i = 0; i < n; i++) {
 		jv call = jv_array_get(jv_copy(calls), (int)i);
-		jobs[i].id = json_get_str(call, "id");
-		if (jobs[i].id == NULL || *jobs[i].id == '\0')
-			die(EXIT_INPUT, "tool call %zu has no id", i);
-		if (call_id_has_nul(call)) {
-			/* The journal and the tool see ids as C strings. */
-			early[i] = error_content(jv_string("the call id holds a "
-			    "NUL byte; tool calls are answered by id, so it was "
-			    "not run"));
-			jobs[i].name = "?";
-		} else if (jv_object_has(jv_copy(journal.done), jv_string(jobs[i].id))) {
-			/* Answered by an earlier run: the answer stands. */
-			early[i] = jv_object_get(jv_copy(journal.done),
-			    jv_string(jobs[i].id));
-			jobs[i].name = "?";
-		} else if (jv_object_has(jv_copy(journal.started),
-		    jv_string(jobs[i].id))) {
-			early[i] = error_content(jv_string("interrupted: this "
-			    "call was started but its result was lost; it was "
-			    "not run again, so that no call runs twice"));
-			jobs[i].name = "?";
-		} else {
-			/* The cheap checks and the user's lists first: a
-			 * denied tool is not even asked for its schema. */
-			jv fn = json_get(call, "function");
-			const char *name = json_get_str(fn, "name");
-
-			/* The servers are asked for their tools once a call
-			 * names no executable. */
-			if (name != NULL && runner_unknown(&runner, name))
-				jv_free(mcp_tools());
-			early[i] = runner_prepare(&runner, &jobs[i], fn,
-			    !gate.dry_run);
-			jv_free(fn);
-			if (!jv_is_valid(early[i]))
-				early[i] = gate_ask(&gate, &jobs[i]);
-			if (jv_is_valid(early[i])) {
-				if (journal.verbose)
-					show("x>", valid_tool_name(jobs[i].name) ?
-					    jobs[i].name : "?", jv_string_value(early[i]),
-					    strlen(jv_string_value(early[i])));
-				early[i] = error_content(early[i]);
-			}
-		}
+		early[i] = prepare_call(&jobs[i], call, i, &gate, &journal);
 		jobs[i].skip = jv_is_valid(early[i]);
 		jv_free(call);
 	}
@@ -611,18 +648,7 @@ main(int argc, char *argv[])
 		fclose(gate.tty);
 	jobs_run(jobs, n, &runner.policy);
 
-	results = jv_array();
-	for (i = 0; i < n; i++) {
-		jv content = jv_is_valid(early[i]) ? early[i] :
-		    job_content(&jobs[i]);
-		results = jv_array_append(results, JV_OBJECT(
-		    jv_string("role"), jv_string("tool"),
-		    jv_string("tool_call_id"), call_id(calls, i),
-		    jv_string("content"), content));
-		free((char *)jobs[i].input);
-		job_free(&jobs[i]);
-	}
-	json_write_stdout(results);
+	write_results(calls, jobs, early, n);
 	free(jobs);
 	free(early);
 	mcp_stop();

@@ -354,6 +354,8 @@ question" >/dev/null || true
   \"retries\": null,
   \"tool_timeout\": null,
   \"jobs\": null,
+  \"max_output\": null,
+  \"limits\": [],
   \"env\": [],
   \"sandbox\": null,
   \"confirm\": false,

@@ -43,7 +43,7 @@ all_pairs() {
 	assert_output ''
 	# The anchor: llm-loop's letters.
 	run grep -c '^llm-loop [A-Za-z] ' pairs
-	[ "$output" -gt 40 ]
+	[ "$output" -ge 39 ]
 }
 
 @test "a long name has one letter, or none, in every program that takes it" {

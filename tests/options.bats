@@ -71,13 +71,13 @@ all_pairs() {
 		$2 == "-" { next }
 		!(($2) in long) { print "-" $2 " of " $1 ": not in the table"; next }
 		long[$2] != $3 { print "-" $2 " of " $1 ": --" $3 ", the table says --" long[$2]; next }
-		!(($2 " " $1) in in_row) && !(($2 " every") in in_row) {
+		!(($2 " " $1) in in_row) && !(($2 " all") in in_row) {
 			print "-" $2 ": the table does not name " $1 }
 		{ seen[$2 " " $1] = 1 }
 		END {
 			for (k in in_row) {
 				split(k, f, " ")
-				if (f[2] != "every" && !(k in seen))
+				if (f[2] != "all" && !(k in seen))
 					print "-" f[1] ": the table names " f[2] ", whose --help has no -" f[1]
 			}
 		}' table pairs
@@ -107,8 +107,10 @@ all_pairs() {
 	local p
 	for p in $PROGRAMS; do
 		pairs "$p" | grep -v -e ' h help$' -e ' V version$' | sort >help
-		sed -n -e 's/^\.It Fl \([A-Za-z]\)[^,]* , Fl \\-\([a-z-]*\).*/'"$p"' \1 \2/p' \
-			-e 's/^\.It Fl \\-\([a-z][a-z-]*\).*/'"$p"' - \1/p' \
+		perl -ne 'next unless /^\.It .*\bFl /;
+			while (s/Fl ([A-Za-z])(?: [^,]*?)? (?:,|\|) Fl \\-([a-z][a-z-]*)//) {
+				print "'"$p"' $1 $2\n" }
+			print "'"$p"' - $1\n" while s/Fl \\-([a-z][a-z-]*)//' \
 			"$ROOT/man/man1/$p.1" | grep -v -e ' h help$' -e ' V version$' | sort -u >man
 		run diff help man
 		assert_success

@@ -45,9 +45,9 @@
 
 struct mock {
 	struct httpd server;
-	jv script;        /* -s: the replies, else invalid */
-	jq_state *jq;     /* -j, -e: the compiled program */
-	int log_fd;       /* -l, or -1 */
+	jv script;        /* --script: the replies, else invalid */
+	jq_state *jq;     /* --jq-file, --jq: the compiled program */
+	int log_fd;       /* --log, or -1 */
 	int chat_count;   /* chat requests so far */
 	pid_t *children;  /* senders not yet reaped */
 	size_t nchildren, children_cap;
@@ -319,7 +319,7 @@ compile_program(struct mock *m, const char *file, const char *text)
 
 	if (file != NULL) {
 		/* "-" is a file here, as for every option naming a file to
-		 * read but -s. */
+		 * read but --script. */
 		read_file_or_die(strcmp(file, "-") == 0 ? "./-" : file,
 		    JSON_INPUT_MAX, &src, EXIT_INPUT);
 		text = src.data;

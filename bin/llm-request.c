@@ -1006,7 +1006,7 @@ main(int argc, char *argv[])
 		errbuf[0] = '\0';
 
 		/* Through the connection holder when one answers, else here;
-		 * the status line (-T) is drawn while the answer is awaited,
+		 * --status's line is drawn while the answer is awaited,
 		 * not while libcurl is loaded, which may fail with a message. */
 		held = HOLDER_BYPASS;
 		if (holder != NULL && *holder != '\0') {

@@ -4,7 +4,7 @@
  * the arguments (a JSON object) on stdin, the tool's name in $TOOL_NAME,
  * the result's text on stdout; exit 1 when the server says the call
  * failed. With -l, write the function objects of every server's tools.
- * With -H DIR, be the holder: the one process that starts the servers of
+ * With --hold DIR, be the holder: the one process that starts the servers of
  * the configuration (mcp.json), keeps them for its lifetime, and serves
  * listings and calls on the Unix socket DIR/mcp.sock, one JSON request
  * per connection. Without $LLM_MCP_SOCKET a listing or a call starts a

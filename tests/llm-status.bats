@@ -90,7 +90,7 @@ on_pty() {
 	assert_output 'Hello there'
 }
 
-@test "llm-request -T: on a terminal, made safe, erased before the text" {
+@test "llm-request --status: on a terminal, made safe, erased before the text" {
 	stop_mock
 	start_mock --jq '{delay_ms: 600, content: "Hi"}'
 	echo '{"messages":[{"role":"user","content":"x"}]}' >req.json

@@ -39,8 +39,8 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-Av] [-d DIR] [-T SECONDS] [-P JOBS] "
 	    "[-b BYTES] [-L LIMIT=VALUE]...\n"
 	    "                [-e NAME]... [-B SANDBOX] [-a NAMES] [-x NAMES] "
-	    "[--dry-run] [--journal JOURNAL]\n"
-	    "                [-M FILE]... [-O FILE] [FILE]\n"
+	    "[--dry-run]\n"
+	    "                [--journal JOURNAL] [-M FILE]... [-O FILE] [FILE]\n"
 	    "       %s [-d DIR] [-M FILE]... [-O FILE] -l\n"
 	    "       %s [-d DIR] --new NAME [SIGNATURE]\n", progname, progname,
 	    progname);

@@ -38,22 +38,25 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-f] [-i SECONDS] [-w PID] SOCKET\n", progname);
+	fprintf(f, "usage: %s [--foreground] [--idle SECONDS] [--watch PID] SOCKET\n", progname);
 	if (f == stdout)
 		fputs("Keep llm-request's connections open on the Unix socket "
 		    "SOCKET, whose\ndirectory must be yours alone (mode 0700); "
 		    "print the holder's process id.\n"
-		    "  -i, --idle SECONDS  exit after SECONDS without a request "
+		    "      --idle SECONDS  exit after SECONDS without a request "
 		    "(10)\n"
-		    "  -w, --watch PID     exit when process PID exits\n"
-		    "  -f, --foreground    stay in the foreground; print nothing\n"
+		    "      --watch PID     exit when process PID exits\n"
+		    "      --foreground    stay in the foreground; print nothing\n"
 		    "Use it with: LLM_HOLDER=SOCKET llm-request ...\n", f);
 }
 
+/* The options that have no letter: llm-loop's, rarely typed. */
+enum { OPT_IDLE = 256, OPT_FOREGROUND, OPT_WATCH };
+
 static const struct option longopts[] = {
-	{"idle", required_argument, NULL, 'i'},
-	{"foreground", no_argument, NULL, 'f'},
-	{"watch", required_argument, NULL, 'w'},
+	{"idle", required_argument, NULL, OPT_IDLE},
+	{"foreground", no_argument, NULL, OPT_FOREGROUND},
+	{"watch", required_argument, NULL, OPT_WATCH},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -447,19 +450,19 @@ main(int argc, char *argv[])
 	 * ptrace or /proc reading by other processes of the user. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
-	while ((c = getopt_long(argc, argv, "i:fw:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i':
+		case OPT_IDLE:
 			if (parse_seconds(optarg, &idle) != 0 || idle <= 0)
-				die(EXIT_USAGE, "-i: not a positive number of "
+				die(EXIT_USAGE, "--idle: not a positive number of "
 				    "seconds: %s", optarg);
 			break;
-		case 'f':
+		case OPT_FOREGROUND:
 			foreground = 1;
 			break;
-		case 'w':
+		case OPT_WATCH:
 			if (parse_long(optarg, 1, INT_MAX, &watch) != 0)
-				die(EXIT_USAGE, "-w: not a process id: %s", optarg);
+				die(EXIT_USAGE, "--watch: not a process id: %s", optarg);
 			break;
 		case 'h':
 			usage(stdout);

@@ -3,13 +3,14 @@
  * testing pipelines offline.
  *
  * Listens on 127.0.0.1 only and prints the port it got as one line on
- * stdout (and into -P PORTFILE). Chat request n (POST /v1/chat/completions)
- * is answered with element n of a script (-s, a JSON array) or with the
- * first output of a jq program (-j, -e) run on the request body with $n
+ * stdout (and into --port-file). Chat request n (POST
+ * /v1/chat/completions) is answered with element n of a script (--script,
+ * a JSON array) or with the first output of a jq program (--jq-file,
+ * --jq) run on the request body with $n
  * bound to n. A reply is either a complete response body or a spec from
  * which one is built; it can be streamed as server-sent events and can
  * simulate faults (status, headers, delays, drops, truncation, slow
- * pieces). Requests are logged as JSON lines (-l) with credentials masked.
+ * pieces). Requests are logged as JSON lines (--log) with credentials masked.
  * The parent reads and answers requests one by one; a child process sends
  * each answer, so a slow answer never blocks the next client.
  * Stdin is not read; messages go to stderr.
@@ -44,9 +45,9 @@
 
 struct mock {
 	struct httpd server;
-	jv script;        /* -s: the replies, else invalid */
-	jq_state *jq;     /* -j, -e: the compiled program */
-	int log_fd;       /* -l, or -1 */
+	jv script;        /* --script: the replies, else invalid */
+	jq_state *jq;     /* --jq-file, --jq: the compiled program */
+	int log_fd;       /* --log, or -1 */
 	int chat_count;   /* chat requests so far */
 	pid_t *children;  /* senders not yet reaped */
 	size_t nchildren, children_cap;
@@ -318,7 +319,7 @@ compile_program(struct mock *m, const char *file, const char *text)
 
 	if (file != NULL) {
 		/* "-" is a file here, as for every option naming a file to
-		 * read but -s. */
+		 * read but --script. */
 		read_file_or_die(strcmp(file, "-") == 0 ? "./-" : file,
 		    JSON_INPUT_MAX, &src, EXIT_INPUT);
 		text = src.data;
@@ -504,33 +505,39 @@ setup_signals(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-p PORT] [-P PORTFILE] [-l LOGFILE] [-n COUNT]\n"
-	    "       %*s (-s SCRIPT | -j JQFILE | -e JQPROGRAM)\n", progname,
+	fprintf(f, "usage: %s [-p PORT] [--port-file PORTFILE] [--log LOGFILE] "
+	    "[--count COUNT]\n"
+	    "       %*s (--script SCRIPT | --jq-file JQFILE | --jq JQPROGRAM)\n",
+	    progname,
 	    (int)strlen(progname), "");
 	if (f == stdout)
 		fputs("Answer Chat Completions requests on 127.0.0.1 with "
 		    "scripted replies.\n"
 		    "  -p, --port PORT         the port (default 0: a free one)\n"
-		    "  -P, --port-file FILE    also write the port to FILE\n"
-		    "  -l, --log FILE          append one JSON line per request\n"
-		    "  -n, --count COUNT       exit after COUNT chat requests\n"
-		    "  -s, --script FILE       replies from a JSON array, in "
+		    "      --port-file FILE    also write the port to FILE\n"
+		    "      --log FILE          append one JSON line per request\n"
+		    "      --count COUNT       exit after COUNT chat requests\n"
+		    "      --script FILE       replies from a JSON array, in "
 		    "order\n"
-		    "  -j, --jq-file FILE      replies from a jq program ($n: "
+		    "      --jq-file FILE      replies from a jq program ($n: "
 		    "the number)\n"
-		    "  -e, --jq PROGRAM        the same, the program given here\n"
+		    "      --jq PROGRAM        the same, the program given here\n"
 		    "  -h, --help              show this help\n"
 		    "  -V, --version           show the version\n", f);
 }
 
+/* The options that have no letter. */
+enum { OPT_PORT_FILE = 256, OPT_LOG, OPT_COUNT, OPT_SCRIPT, OPT_JQ_FILE,
+	OPT_JQ };
+
 static const struct option longopts[] = {
 	{"port", required_argument, NULL, 'p'},
-	{"port-file", required_argument, NULL, 'P'},
-	{"log", required_argument, NULL, 'l'},
-	{"count", required_argument, NULL, 'n'},
-	{"script", required_argument, NULL, 's'},
-	{"jq-file", required_argument, NULL, 'j'},
-	{"jq", required_argument, NULL, 'e'},
+	{"port-file", required_argument, NULL, OPT_PORT_FILE},
+	{"log", required_argument, NULL, OPT_LOG},
+	{"count", required_argument, NULL, OPT_COUNT},
+	{"script", required_argument, NULL, OPT_SCRIPT},
+	{"jq-file", required_argument, NULL, OPT_JQ_FILE},
+	{"jq", required_argument, NULL, OPT_JQ},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -585,22 +592,22 @@ main(int argc, char **argv)
 	httpd_init(&m.server);
 	m.script = jv_invalid();
 	m.log_fd = -1;
-	while ((ch = getopt_long(argc, argv, "p:P:l:n:s:j:e:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "p:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			if (parse_long(optarg, 0, 65535, &port) < 0)
 				usage_error(usage, "bad port: %s", optarg);
 			break;
-		case 'n':
+		case OPT_COUNT:
 			if (parse_long(optarg, 1, 1L << 30, &count) < 0)
 				usage_error(usage, "bad count: %s", optarg);
 			break;
-		case 'P': port_file = optarg; break;
-		case 'l': log_path = optarg; break;
-		case 's': script_path = optarg; sources++; break;
-		case 'j': jq_file = optarg; sources++; break;
-		case 'e': jq_text = optarg; sources++; break;
+		case OPT_PORT_FILE: port_file = optarg; break;
+		case OPT_LOG: log_path = optarg; break;
+		case OPT_SCRIPT: script_path = optarg; sources++; break;
+		case OPT_JQ_FILE: jq_file = optarg; sources++; break;
+		case OPT_JQ: jq_text = optarg; sources++; break;
 		case 'h': usage(stdout); finish_stdout(); return 0;
 		case 'V':
 			printf("llm-mock %s\n", LLM_TOOLS_VERSION);
@@ -613,8 +620,9 @@ main(int argc, char **argv)
 	if (optind < argc)
 		usage_error(usage, "unexpected operand: %s", argv[optind]);
 	if (sources != 1)
-		usage_error(usage, sources ? "give only one of -s, -j and -e" :
-		    "a reply source is required: -s, -j or -e");
+		usage_error(usage, sources ?
+		    "give only one of --script, --jq-file and --jq" :
+		    "a reply source is required: --script, --jq-file or --jq");
 	if (script_path != NULL)
 		load_script(&m, script_path);
 	else

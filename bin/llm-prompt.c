@@ -21,7 +21,7 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-IN] [-m MODEL] [-s SYSTEM] [-T TOOLS] "
+	fprintf(f, "usage: %s [-IN] [-m MODEL] [-s SYSTEM] [-w TOOLS] "
 	    "[-C CHOICE] [-c REQUEST]\n"
 	    "                  [-f FILE]... [-o NAME=VALUE]... [-J SCHEMA] "
 	    "[-O FILE] [PROMPT]\n", progname);
@@ -30,7 +30,7 @@ usage(FILE *f)
 		    "after the text piped in on stdin and the files of -f.\n"
 		    "  -m, --model MODEL       set the model\n"
 		    "  -s, --system TEXT       set the system message\n"
-		    "  -T, --tools FILE        add the tools of FILE (tool-run --list)\n"
+		    "  -w, --tools FILE        add the tools of FILE (tool-run --list)\n"
 		    "  -c, --continue REQUEST  continue REQUEST (- for stdin)\n"
 		    "  -C, --tool-choice CHOICE  auto, none, required or a function name\n"
 		    "  -N, --no-tools          offer no tools: remove tools and tool_choice\n"
@@ -48,7 +48,7 @@ static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
 	{"output", required_argument, NULL, 'O'},
 	{"system", required_argument, NULL, 's'},
-	{"tools", required_argument, NULL, 'T'},
+	{"tools", required_argument, NULL, 'w'},
 	{"continue", required_argument, NULL, 'c'},
 	{"tool-choice", required_argument, NULL, 'C'},
 	{"no-tools", no_argument, NULL, 'N'},
@@ -304,7 +304,7 @@ main(int argc, char *argv[])
 	int nfiles = 0, file_stdin = 0, rc = 0;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "m:s:T:c:C:NhVO:f:Io:J:", longopts,
+	while ((c = getopt_long(argc, argv, "m:s:w:c:C:NhVO:f:Io:J:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -316,7 +316,7 @@ main(int argc, char *argv[])
 		case 's':
 			system = optarg;
 			break;
-		case 'T':
+		case 'w':
 			tools = optarg;
 			break;
 		case 'c':

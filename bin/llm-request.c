@@ -46,9 +46,10 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-q] [-m MODEL] [-u BASE_URL] [-t SECONDS] "
 	    "[-r RETRIES] [-H HEADER]...\n"
-	    "                   [-c SECONDS] [-i SECONDS] [-M BYTES] "
-	    "[-S [-s] [-T TEXT]] [-O FILE]\n"
-	    "                   [-E CAFILE] [FILE]\n", progname);
+	    "                   [--connect-timeout SECONDS] [-i SECONDS] "
+	    "[--max-response BYTES]\n"
+	    "                   [-S [--show] [--status TEXT]] [-O FILE] "
+	    "[-E CAFILE] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Send a Chat Completions request and write the response.\n"
 		    "  -m, --model MODEL          the model (default: the request's,\n"
@@ -56,16 +57,16 @@ usage(FILE *f)
 		    "  -u, --base-url URL         the API (default $OPENAI_BASE_URL,\n"
 		    "                             " DEFAULT_BASE_URL ")\n"
 		    "  -t, --timeout SECONDS      time allowed to each attempt (600)\n"
-		    "  -c, --connect-timeout SEC  time allowed to connect (10)\n"
+		    "      --connect-timeout SEC  time allowed to connect (10)\n"
 		    "  -i, --idle-timeout SEC     cut off a body that stalls (60)\n"
 		    "  -r, --retries N            retries of transient failures (2)\n"
 		    "  -H, --header 'NAME: VALUE' add a header (repeatable)\n"
-		    "  -M, --max-response BYTES   refuse larger responses (64 MiB)\n"
+		    "      --max-response BYTES   refuse larger responses (64 MiB)\n"
 		    "  -E, --cacert FILE          trust the CAs in FILE (default\n"
 		    "                             $CURL_CA_BUNDLE, $SSL_CERT_FILE)\n"
 		    "  -S, --stream               stream the response; write it whole\n"
-		    "  -s, --show                 show the text on stderr as it comes\n"
-		    "  -T, --status TEXT          with --show, show TEXT and the time\n"
+		    "      --show                 show the text on stderr as it comes\n"
+		    "      --status TEXT          with --show, show TEXT and the time\n"
 		    "                             waited until the text comes\n"
 		    "                             (the default when stderr is a terminal)\n"
 		    "  -q, --quiet                do not report retries\n"
@@ -73,21 +74,24 @@ usage(FILE *f)
 		    "Exit 4 when the API refuses, 5 on network or server failure.\n", f);
 }
 
+/* The options that have no letter. */
+enum { OPT_CONNECT_TIMEOUT = 256, OPT_MAX_RESPONSE, OPT_SHOW, OPT_STATUS };
+
 static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
 	{"output", required_argument, NULL, 'O'},
 	{"base-url", required_argument, NULL, 'u'},
 	{"timeout", required_argument, NULL, 't'},
-	{"connect-timeout", required_argument, NULL, 'c'},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"idle-timeout", required_argument, NULL, 'i'},
 	{"retries", required_argument, NULL, 'r'},
 	{"header", required_argument, NULL, 'H'},
-	{"max-response", required_argument, NULL, 'M'},
+	{"max-response", required_argument, NULL, OPT_MAX_RESPONSE},
 	{"cacert", required_argument, NULL, 'E'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"stream", no_argument, NULL, 'S'},
-	{"show", no_argument, NULL, 's'},
-	{"status", required_argument, NULL, 'T'},
+	{"show", no_argument, NULL, OPT_SHOW},
+	{"status", required_argument, NULL, OPT_STATUS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -856,7 +860,7 @@ main(int argc, char *argv[])
 	 * other processes of the user. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
-	while ((c = getopt_long(argc, argv, "m:u:t:c:i:r:H:M:qSshVO:E:T:", longopts,
+	while ((c = getopt_long(argc, argv, "m:u:t:i:r:H:qShVO:E:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -873,7 +877,7 @@ main(int argc, char *argv[])
 				die(EXIT_USAGE, "-t: not a positive number of "
 				    "seconds: %s", optarg);
 			break;
-		case 'c':
+		case OPT_CONNECT_TIMEOUT:
 			if (parse_seconds(optarg, &connect_timeout) != 0 ||
 			    connect_timeout <= 0)
 				die(EXIT_USAGE, "--connect-timeout: not a positive "
@@ -898,7 +902,7 @@ main(int argc, char *argv[])
 				    "(CR, LF, ...); refused");
 			user_headers = curl_slist_append(user_headers, optarg);
 			break;
-		case 'M':
+		case OPT_MAX_RESPONSE:
 			if (parse_long(optarg, 1, 1L << 40, &n) != 0)
 				die(EXIT_USAGE, "--max-response: not a positive "
 				    "number of bytes: %s", optarg);
@@ -916,10 +920,10 @@ main(int argc, char *argv[])
 		case 'S':
 			stream = 1;
 			break;
-		case 's':
+		case OPT_SHOW:
 			show = 1;
 			break;
-		case 'T':
+		case OPT_STATUS:
 			status_text = optarg;
 			break;
 		case 'h':
@@ -1002,7 +1006,7 @@ main(int argc, char *argv[])
 		errbuf[0] = '\0';
 
 		/* Through the connection holder when one answers, else here;
-		 * the status line (-T) is drawn while the answer is awaited,
+		 * --status's line is drawn while the answer is awaited,
 		 * not while libcurl is loaded, which may fail with a message. */
 		held = HOLDER_BYPASS;
 		if (holder != NULL && *holder != '\0') {

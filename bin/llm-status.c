@@ -1,6 +1,6 @@
 /*
  * llm-status: a one-line status on a terminal while something runs.
- * Draws TEXT (or, with -c, the tools of a calls file) and the time it
+ * Draws TEXT (or, with --calls, the tools of a calls file) and the time it
  * has been waiting on standard error, redrawn in place, until it gets
  * SIGTERM, SIGINT or SIGHUP or its parent goes away; then erases the
  * line. Reads nothing, writes nothing on stdout. When standard error
@@ -8,7 +8,8 @@
  *
  * For llm-loop it also writes, on stdout, the documents of a keep
  * directory that describe a run (llm-tools(7)): settings.json from
- * NAME=VALUE settings (-s), summary.json from the files of the run (-r).
+ * NAME=VALUE settings (--settings), summary.json from the files of the
+ * run (--summary).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -26,21 +27,24 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-c CALLS] [TEXT]\n"
-	    "       %s -s [NAME=VALUE ...]\n"
-	    "       %s -r DIR HOW STATUS STARTED [MODEL]\n",
+	fprintf(f, "usage: %s [--calls CALLS] [TEXT]\n"
+	    "       %s --settings [NAME=VALUE ...]\n"
+	    "       %s --summary DIR HOW STATUS STARTED [MODEL]\n",
 	    progname, progname, progname);
 	if (f == stdout)
 		fputs("Show TEXT and the time waited on stderr, a terminal, until stopped.\n"
-		    "  -c, --calls CALLS  show the tools of the calls file CALLS\n"
-		    "  -s, --settings     write the settings.json of these settings\n"
-		    "  -r, --summary      write the summary.json of the run in DIR\n", f);
+		    "      --calls CALLS  show the tools of the calls file CALLS\n"
+		    "      --settings     write the settings.json of these settings\n"
+		    "      --summary      write the summary.json of the run in DIR\n", f);
 }
 
+/* The options that have no letter: llm-loop's, rarely typed. */
+enum { OPT_CALLS = 256, OPT_SETTINGS, OPT_SUMMARY };
+
 static const struct option longopts[] = {
-	{"calls", required_argument, NULL, 'c'},
-	{"settings", no_argument, NULL, 's'},
-	{"summary", no_argument, NULL, 'r'},
+	{"calls", required_argument, NULL, OPT_CALLS},
+	{"settings", no_argument, NULL, OPT_SETTINGS},
+	{"summary", no_argument, NULL, OPT_SUMMARY},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -98,7 +102,7 @@ write_doc(jv doc, int code)
 	return 0;
 }
 
-/* -r DIR HOW STATUS STARTED [MODEL]: summary.json, ended now. */
+/* --summary DIR HOW STATUS STARTED [MODEL]: summary.json, ended now. */
 static int
 summary(char **args, int n)
 {
@@ -125,13 +129,13 @@ main(int argc, char *argv[])
 	int c, mode = 0, ret;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:srhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
+		case OPT_CALLS:
 			calls = optarg;
 			break;
-		case 's':
-		case 'r':
+		case OPT_SETTINGS:
+		case OPT_SUMMARY:
 			mode = c;
 			break;
 		case 'h':
@@ -146,7 +150,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (mode != 0 && calls == NULL) {
-		ret = mode == 's' ? write_doc(run_settings(argv + optind,
+		ret = mode == OPT_SETTINGS ? write_doc(run_settings(argv + optind,
 		    argc - optind), EXIT_USAGE) :
 		    summary(argv + optind, argc - optind);
 		if (ret < 0)

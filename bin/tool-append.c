@@ -18,12 +18,12 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-W] [-u TEXT] [-C CHOICE] [-O FILE] REQUEST RESPONSE\n",
+	fprintf(f, "usage: %s [-W] [--user TEXT] [-C CHOICE] [-O FILE] REQUEST RESPONSE\n",
 	    progname);
 	if (f == stdout)
 		fputs("Write the next request: REQUEST, the assistant message of RESPONSE\n"
 		    "and the tool results read on stdin, in call order.\n"
-		    "  -u, --user TEXT          then append a user message\n"
+		    "      --user TEXT          then append a user message\n"
 		    "  -C, --tool-choice CHOICE set tool_choice: auto, none, required\n"
 		    "                           or a function name\n"
 		    "  -W, --text-calls         also read tool calls the model wrote as text\n"
@@ -31,8 +31,11 @@ usage(FILE *f)
 		    "Exit 3 when a call has no result or a result answers no call.\n", f);
 }
 
+/* The option that has no letter. */
+enum { OPT_USER = 256 };
+
 static const struct option longopts[] = {
-	{"user", required_argument, NULL, 'u'},
+	{"user", required_argument, NULL, OPT_USER},
 	{"output", required_argument, NULL, 'O'},
 	{"tool-choice", required_argument, NULL, 'C'},
 	{"text-calls", no_argument, NULL, 'W'},
@@ -108,9 +111,9 @@ main(int argc, char *argv[])
 	int c, text_calls = 0;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "u:C:WhVO:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:WhVO:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'u':
+		case OPT_USER:
 			user_text = optarg;
 			break;
 		case 'W':

@@ -1,8 +1,8 @@
 /*
  * tool-extract: read a Chat Completions response (FILE or stdin) and
- * write the JSON array of its tool calls in the OpenAI shape, or with -r
+ * write the JSON array of its tool calls in the OpenAI shape, or with --reply
  * the reply text (escaped when stdout is a terminal). Exit 0 with calls, 1 with none (stdout "[]"), 3 when
- * the input is not a response; with -k, 9 when the reply does not follow
+ * the input is not a response; with --check, 9 when the reply does not follow
  * the JSON Schema of the request's response_format.
  */
 #include <getopt.h>
@@ -20,20 +20,23 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-rW] [-k REQUEST] [-O FILE] [FILE]\n", progname);
+	fprintf(f, "usage: %s [-W] [--reply [--check REQUEST]] [-O FILE] [FILE]\n", progname);
 	if (f == stdout)
 		fputs("Write the tool calls of a Chat Completions response as a JSON array.\n"
-		    "  -r, --reply        write the reply text instead\n"
-		    "  -k, --check REQUEST  with -r: only a reply that follows the JSON Schema\n"
-		    "                     of REQUEST's response_format, else exit 9\n"
+		    "      --reply        write the reply text instead\n"
+		    "      --check REQUEST  with --reply: only a reply that follows the JSON\n"
+		    "                     Schema of REQUEST's response_format, else exit 9\n"
 		    "  -W, --text-calls   also read tool calls the model wrote as text\n"
 		    "  -O, --output FILE  write to FILE: all of it, or leave FILE be\n"
 		    "Exit 0 with calls, 1 without (stdout []), 3 on bad input.\n", f);
 }
 
+/* The options that have no letter. */
+enum { OPT_REPLY = 256, OPT_CHECK };
+
 static const struct option longopts[] = {
-	{"reply", no_argument, NULL, 'r'},
-	{"check", required_argument, NULL, 'k'},
+	{"reply", no_argument, NULL, OPT_REPLY},
+	{"check", required_argument, NULL, OPT_CHECK},
 	{"text-calls", no_argument, NULL, 'W'},
 	{"output", required_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
@@ -124,12 +127,12 @@ main(int argc, char *argv[])
 	int c, reply = 0, text_calls = 0, rc;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "rk:WhVO:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "WhVO:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r':
+		case OPT_REPLY:
 			reply = 1;
 			break;
-		case 'k':
+		case OPT_CHECK:
 			check = optarg;
 			break;
 		case 'W':
@@ -151,7 +154,7 @@ main(int argc, char *argv[])
 	if (argc - optind > 1)
 		usage_error(usage, NULL);
 	if (check != NULL && !reply)
-		usage_error(usage, "-k needs -r");
+		usage_error(usage, "--check needs --reply");
 	if (output != NULL)
 		output_to(output);
 	response = json_read_doc(argv[optind], "response");

@@ -4,7 +4,7 @@
  * the arguments (a JSON object) on stdin, the tool's name in $TOOL_NAME,
  * the result's text on stdout; exit 1 when the server says the call
  * failed. With -l, write the function objects of every server's tools.
- * With -H DIR, be the holder: the one process that starts the servers of
+ * With --hold DIR, be the holder: the one process that starts the servers of
  * the configuration (mcp.json), keeps them for its lifetime, and serves
  * listings and calls on the Unix socket DIR/mcp.sock, one JSON request
  * per connection. Without $LLM_MCP_SOCKET a listing or a call starts a
@@ -51,34 +51,37 @@ extern char **environ;
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-v] [-M FILE]... [-d DIR] [-s SANDBOX]\n"
-	    "       %s -l [-Rv] [-M FILE]... [-d DIR] [-s SANDBOX]\n"
-	    "       %s -H DIR [-v] [-I SECONDS] [-M FILE]... [-d DIR] "
-	    "[-s SANDBOX]\n",
+	fprintf(f, "usage: %s [-v] [-M FILE]... [-d DIR] [-B SANDBOX]\n"
+	    "       %s -l [-v] [--routes] [-M FILE]... [-d DIR] [-B SANDBOX]\n"
+	    "       %s --hold DIR [-v] [--idle SECONDS] [-M FILE]... [-d DIR] "
+	    "[-B SANDBOX]\n",
 	    progname, progname, progname);
 	if (f == stdout)
 		fputs("Call a tool of an MCP server: arguments on stdin, the name in\n"
 		    "$TOOL_NAME, the result on stdout.\n"
 		    "  -l, --list              write the function objects of every server's tools\n"
-		    "  -R, --routes            with -l: add each tool's server, name, annotations\n"
-		    "  -H, --hold DIR          keep the servers, serve DIR/mcp.sock\n"
-		    "  -I, --idle SECONDS      with -H: exit after this long unused (600)\n"
-		    "  -M, --config FILE       the servers (repeatable; default $LLM_MCP_CONFIG,\n"
+		    "      --routes            with -l: add each tool's server, name, annotations\n"
+		    "      --hold DIR          keep the servers, serve DIR/mcp.sock\n"
+		    "      --idle SECONDS      with --hold: exit after this long unused (600)\n"
+		    "  -M, --mcp-config FILE   the servers (repeatable; default $LLM_MCP_CONFIG,\n"
 		    "                          else DIR/mcp.json)\n"
 		    "  -d, --dir DIR           the tools directory holding mcp.json\n"
-		    "  -s, --sandbox CMD       start each stdio server under CMD ('default',\n"
+		    "  -B, --sandbox CMD       start each stdio server under CMD ('default',\n"
 		    "                          'none'); a server's \"sandbox\" overrides it\n"
 		    "  -v, --verbose           show the servers' progress notifications\n", f);
 }
 
+/* The options that have no letter. */
+enum { OPT_ROUTES = 256, OPT_HOLD, OPT_IDLE };
+
 static const struct option longopts[] = {
 	{"list", no_argument, NULL, 'l'},
-	{"routes", no_argument, NULL, 'R'},
-	{"hold", required_argument, NULL, 'H'},
-	{"idle", required_argument, NULL, 'I'},
-	{"config", required_argument, NULL, 'M'},
+	{"routes", no_argument, NULL, OPT_ROUTES},
+	{"hold", required_argument, NULL, OPT_HOLD},
+	{"idle", required_argument, NULL, OPT_IDLE},
+	{"mcp-config", required_argument, NULL, 'M'},
 	{"dir", required_argument, NULL, 'd'},
-	{"sandbox", required_argument, NULL, 's'},
+	{"sandbox", required_argument, NULL, 'B'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -1751,21 +1754,21 @@ main(int argc, char *argv[])
 
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "lRH:I:M:d:s:vhV", longopts,
+	while ((c = getopt_long(argc, argv, "lM:d:B:vhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			list = 1;
 			break;
-		case 'R':
+		case OPT_ROUTES:
 			routes = 1;
 			break;
-		case 'H':
+		case OPT_HOLD:
 			hold_at = optarg;
 			break;
-		case 'I':
+		case OPT_IDLE:
 			if (parse_seconds(optarg, &idle) != 0 || idle <= 0)
-				die(EXIT_USAGE, "-I: not a positive number of "
+				die(EXIT_USAGE, "--idle: not a positive number of "
 				    "seconds: %s", optarg);
 			break;
 		case 'M':
@@ -1777,7 +1780,7 @@ main(int argc, char *argv[])
 		case 'd':
 			host.dir = optarg;
 			break;
-		case 's':
+		case 'B':
 			host.sandbox = optarg;
 			break;
 		case 'v':

@@ -36,59 +36,63 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-cnv] [-d DIR] [-t SECONDS] [-j JOBS] "
-	    "[-o BYTES] [-L LIMIT=VALUE]...\n"
-	    "                [-e NAME]... [-s SANDBOX] [-a NAMES] [-x NAMES] "
-	    "[-J JOURNAL] [-M FILE]... [-O FILE] [FILE]\n"
+	fprintf(f, "usage: %s [-Av] [-d DIR] [-T SECONDS] [-P JOBS] "
+	    "[-b BYTES] [-L LIMIT=VALUE]...\n"
+	    "                [-e NAME]... [-B SANDBOX] [-a NAMES] [-x NAMES] "
+	    "[--dry-run]\n"
+	    "                [--journal JOURNAL] [-M FILE]... [-O FILE] [FILE]\n"
 	    "       %s [-d DIR] [-M FILE]... [-O FILE] -l\n"
-	    "       %s [-d DIR] -N NAME [SIGNATURE]\n", progname, progname,
+	    "       %s [-d DIR] --new NAME [SIGNATURE]\n", progname, progname,
 	    progname);
 	if (f == stdout)
 		fputs("Run the tool calls of a JSON array (from tool-extract) and write\n"
 		    "their results as tool messages, in call order.\n"
 		    "  -d, --dir DIR           the tools directory (default $LLM_TOOLS_DIR,\n"
 		    "                          then ~/.config/llm-tools/tools.d)\n"
-		    "  -t, --timeout SECONDS   time allowed to each call (30)\n"
-		    "  -j, --jobs N            calls running at once (16)\n"
-		    "  -o, --max-output BYTES  stdout kept of each tool (1 MiB)\n"
+		    "  -T, --tool-timeout SECONDS  time allowed to each call (30)\n"
+		    "  -P, --jobs N            calls running at once (16)\n"
+		    "  -b, --max-output BYTES  stdout kept of each tool (1 MiB)\n"
 		    "  -L, --limit NAME=VALUE  cpu=60 as=8G fsize=1G nofile=1024, or unlimited\n"
 		    "  -e, --env NAME          pass variable NAME to the tools (repeatable)\n"
-		    "  -s, --sandbox CMD       run each tool under CMD instead of in its own\n"
+		    "  -B, --sandbox CMD       run each tool under CMD instead of in its own\n"
 		    "                          user and PID namespace; 'none': neither;\n"
 		    "                          'default': " RUNNER_DEFAULT_SANDBOX "\n"
-		    "  -c, --confirm           ask on /dev/tty before each call\n"
+		    "  -A, --confirm           ask on /dev/tty before each call\n"
 		    "  -a, --allow NAMES       run these tools without asking (a,b,c)\n"
 		    "  -x, --deny NAMES        never run these tools\n"
-		    "  -n, --dry-run           run nothing, say what would run\n"
-		    "  -J, --journal FILE      record each call as it starts and ends;\n"
+		    "      --dry-run           run nothing, say what would run\n"
+		    "      --journal FILE      record each call as it starts and ends;\n"
 		    "                          calls already there are not run again\n"
 		    "  -v, --verbose           show each call and its result on stderr\n"
 		    "  -M, --mcp-config FILE   MCP servers whose tools are tools too (repeatable;\n"
 		    "                          default $LLM_MCP_CONFIG, else DIR/mcp.json)\n"
 		    "  -l, --list              write the tools array of DIR's tools\n"
 		    "  -O, --output FILE       write to FILE: all of it, or leave FILE be\n"
-		    "  -N, --new NAME          write a new sh tool NAME and its sidecar into\n"
+		    "      --new NAME          write a new sh tool NAME and its sidecar into\n"
 		    "                          DIR from SIGNATURE 'text:string, n:integer? ...'\n", f);
 }
+
+/* The options that have no letter. */
+enum { OPT_DRY_RUN = 256, OPT_JOURNAL, OPT_NEW };
 
 static const struct option longopts[] = {
 	{"dir", required_argument, NULL, 'd'},
 	{"mcp-config", required_argument, NULL, 'M'},
 	{"output", required_argument, NULL, 'O'},
-	{"timeout", required_argument, NULL, 't'},
-	{"jobs", required_argument, NULL, 'j'},
-	{"max-output", required_argument, NULL, 'o'},
+	{"tool-timeout", required_argument, NULL, 'T'},
+	{"jobs", required_argument, NULL, 'P'},
+	{"max-output", required_argument, NULL, 'b'},
 	{"limit", required_argument, NULL, 'L'},
 	{"env", required_argument, NULL, 'e'},
-	{"sandbox", required_argument, NULL, 's'},
-	{"confirm", no_argument, NULL, 'c'},
+	{"sandbox", required_argument, NULL, 'B'},
+	{"confirm", no_argument, NULL, 'A'},
 	{"allow", required_argument, NULL, 'a'},
 	{"deny", required_argument, NULL, 'x'},
-	{"dry-run", no_argument, NULL, 'n'},
-	{"journal", required_argument, NULL, 'J'},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"journal", required_argument, NULL, OPT_JOURNAL},
 	{"verbose", no_argument, NULL, 'v'},
 	{"list", no_argument, NULL, 'l'},
-	{"new", required_argument, NULL, 'N'},
+	{"new", required_argument, NULL, OPT_NEW},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -544,7 +548,7 @@ main(int argc, char *argv[])
 	set_progname(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	runner_init(&runner);
-	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cnJ:vlM:hVO:N:",
+	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "AvlM:hVO:",
 	    longopts, NULL)) != -1) {
 		if (runner_option(&runner, c, optarg))
 			continue;
@@ -552,13 +556,13 @@ main(int argc, char *argv[])
 		case 'O':
 			output = optarg;
 			break;
-		case 'c':
+		case 'A':
 			gate.confirm = runner.confirm = 1;
 			break;
-		case 'n':
+		case OPT_DRY_RUN:
 			gate.dry_run = 1;
 			break;
-		case 'J':
+		case OPT_JOURNAL:
 			journal_path = optarg;
 			break;
 		case 'v':
@@ -573,7 +577,7 @@ main(int argc, char *argv[])
 				    MCP_HOST_CONFIGS);
 			mcp.configs[mcp.nconfigs++] = optarg;
 			break;
-		case 'N':
+		case OPT_NEW:
 			new_tool = optarg;
 			break;
 		case 'h':

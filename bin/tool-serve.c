@@ -35,11 +35,11 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-d DIR] [-t SECONDS] [-j JOBS] [-o BYTES] "
+	fprintf(f, "usage: %s [-d DIR] [-T SECONDS] [-P JOBS] [-b BYTES] "
 	    "[-L LIMIT=VALUE]...\n"
-	    "                  [-e NAME]... [-s SANDBOX] [-a NAMES] "
+	    "                  [-e NAME]... [-B SANDBOX] [-a NAMES] "
 	    "[-x NAMES]\n"
-	    "                  [-H ADDRESS:PORT [-K TOKENFILE]]\n", progname);
+	    "                  [--http ADDRESS:PORT [-K TOKENFILE]]\n", progname);
 	if (f == stdout)
 		fputs("Serve the tools of a directory to MCP hosts: JSON-RPC "
 		    "lines on stdin and\nstdout; each call runs as tool-run "
@@ -47,14 +47,14 @@ usage(FILE *f)
 		    "  -d, --dir DIR           the tools directory (default "
 		    "$LLM_TOOLS_DIR, then\n"
 		    "                          ~/.config/llm-tools/tools.d)\n"
-		    "  -t, --timeout SECONDS   time allowed to each call (30)\n"
-		    "  -j, --jobs N            calls running at once (16)\n"
-		    "  -o, --max-output BYTES  stdout kept of each tool (1 MiB)\n"
+		    "  -T, --tool-timeout SECONDS  time allowed to each call (30)\n"
+		    "  -P, --jobs N            calls running at once (16)\n"
+		    "  -b, --max-output BYTES  stdout kept of each tool (1 MiB)\n"
 		    "  -L, --limit NAME=VALUE  cpu=60 as=8G fsize=1G "
 		    "nofile=1024, or unlimited\n"
 		    "  -e, --env NAME          pass variable NAME to the tools "
 		    "(repeatable)\n"
-		    "  -s, --sandbox CMD       run each tool under CMD instead "
+		    "  -B, --sandbox CMD       run each tool under CMD instead "
 		    "of in its own\n"
 		    "                          user and PID namespace; 'none': "
 		    "neither;\n"
@@ -63,7 +63,7 @@ usage(FILE *f)
 		    "  -a, --allow NAMES       serve only these tools' calls "
 		    "(a,b,c)\n"
 		    "  -x, --deny NAMES        never run these tools\n"
-		    "  -H, --http ADDRESS:PORT serve MCP over HTTP at "
+		    "      --http ADDRESS:PORT serve MCP over HTTP at "
 		    "http://ADDRESS:PORT/mcp\n"
 		    "                          instead of stdio (loopback; port 0: "
 		    "a free one)\n"
@@ -73,16 +73,19 @@ usage(FILE *f)
 		    "loopback\n", f);
 }
 
+/* The options that have no letter. */
+enum { OPT_CONFIRM = 256, OPT_HTTP };
+
 static const struct option longopts[] = {
 	{"dir", required_argument, NULL, 'd'},
-	{"timeout", required_argument, NULL, 't'},
-	{"jobs", required_argument, NULL, 'j'},
-	{"max-output", required_argument, NULL, 'o'},
+	{"tool-timeout", required_argument, NULL, 'T'},
+	{"jobs", required_argument, NULL, 'P'},
+	{"max-output", required_argument, NULL, 'b'},
 	{"limit", required_argument, NULL, 'L'},
 	{"env", required_argument, NULL, 'e'},
-	{"sandbox", required_argument, NULL, 's'},
-	{"confirm", no_argument, NULL, 'c'},
-	{"http", required_argument, NULL, 'H'},
+	{"sandbox", required_argument, NULL, 'B'},
+	{"confirm", no_argument, NULL, OPT_CONFIRM},
+	{"http", required_argument, NULL, OPT_HTTP},
 	{"token-file", required_argument, NULL, 'K'},
 	{"allow", required_argument, NULL, 'a'},
 	{"deny", required_argument, NULL, 'x'},
@@ -1047,16 +1050,16 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	runner_init(&runner);
 	httpd_init(&server);
-	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "cH:K:hV", longopts,
+	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "K:hV", longopts,
 	    NULL)) != -1) {
 		if (runner_option(&runner, c, optarg))
 			continue;
 		switch (c) {
-		case 'c':
-			die(EXIT_USAGE, "-c: the host asks the user before a "
+		case OPT_CONFIRM:
+			die(EXIT_USAGE, "--confirm: the host asks the user before a "
 			    "call; tool-serve has no terminal to ask on");
 			break;
-		case 'H':
+		case OPT_HTTP:
 			http_spec = optarg;
 			break;
 		case 'K':

@@ -29,7 +29,7 @@ enum {
 	EXIT_PARTIAL = 8,   /* llm-loop: reply cut short (finish_reason
 	                       length or content_filter) */
 	EXIT_SCHEMA = 9     /* the reply does not follow the JSON Schema
-	                       its request asks for (tool-extract -k,
+	                       its request asks for (tool-extract --check,
 	                       llm-loop) */
 };
 

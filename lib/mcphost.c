@@ -91,7 +91,7 @@ mcp_host_start(struct mcp_host *h, const char *program)
 	if (mkdtemp(h->holder_dir) == NULL)
 		die(EXIT_TRANSIENT, "%s: %s", h->holder_dir, strerror(errno));
 	argv[n++] = program;
-	argv[n++] = "-H";
+	argv[n++] = "--hold";
 	argv[n++] = h->holder_dir;
 	for (i = 0; i < h->nconfigs; i++) {
 		argv[n++] = "-M";
@@ -102,7 +102,7 @@ mcp_host_start(struct mcp_host *h, const char *program)
 		argv[n++] = h->dir;
 	}
 	if (h->sandbox != NULL) {
-		argv[n++] = "-s";
+		argv[n++] = "-B";
 		argv[n++] = h->sandbox;
 	}
 	if (h->verbose)

@@ -1,6 +1,6 @@
 /*
  * The host side of MCP servers as tools: the configuration a run names
- * and the holder process (tool-mcp -H) that keeps its servers. A program
+ * and the holder process (tool-mcp --hold) that keeps its servers. A program
  * that has no $LLM_MCP_SOCKET starts a holder for its own lifetime in a
  * private directory and exports the socket to what it runs; requests go
  * to the holder as one JSON line per connection.
@@ -17,7 +17,7 @@ struct mcp_host {
 	const char *configs[MCP_HOST_CONFIGS + 1]; /* -M FILE..., NULL-ended */
 	size_t nconfigs;
 	const char *dir;           /* the tools directory, or NULL */
-	const char *sandbox;       /* -s for the servers, or NULL */
+	const char *sandbox;       /* -B for the servers, or NULL */
 	int verbose;               /* -v: progress shown on stderr */
 	pid_t holder;              /* the holder started here, or 0 */
 	char holder_dir[256];
@@ -28,7 +28,7 @@ struct mcp_host {
  * it)? */
 int mcp_host_configured(const struct mcp_host *h);
 
-/* Unless $LLM_MCP_SOCKET is set, start program -H (tool-mcp) in a new
+/* Unless $LLM_MCP_SOCKET is set, start program --hold (tool-mcp) in a new
  * private directory with h's configuration, and set $LLM_MCP_SOCKET to
  * its socket. Dies (exit 5) when it cannot. */
 void mcp_host_start(struct mcp_host *h, const char *program);

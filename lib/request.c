@@ -76,7 +76,7 @@ static const struct {
 } owned[] = {
 	{"model", "-m"},
 	{"messages", "the prompt and -c"},
-	{"tools", "-T"},
+	{"tools", "-w"},
 	{"tool_choice", "-C"},
 	{"stream", "llm-request -S"},
 };

@@ -11,7 +11,7 @@
 static const char *const setting_names[] = {
 	"dir", "model", "base", "max_turns", "final", "timeout", "retries",
 	"tool_timeout", "jobs", "envs", "sandbox", "confirm", "allow", "deny",
-	"guards", "refusal", "no_tools", "text_calls"
+	"guards", "refusal", "no_tools", "text_calls", "max_output", "limits"
 };
 #define NSETTINGS (sizeof setting_names / sizeof setting_names[0])
 
@@ -108,6 +108,9 @@ run_settings(char *const *pairs, int n)
 	doc = jv_object_set(doc, jv_string("retries"), opt(v[6]));
 	doc = jv_object_set(doc, jv_string("tool_timeout"), opt(v[7]));
 	doc = jv_object_set(doc, jv_string("jobs"), opt(v[8]));
+	doc = jv_object_set(doc, jv_string("max_output"), opt(v[18]));
+	doc = jv_object_set(doc, jv_string("limits"), split_nonempty(v[19],
+	    " -L "));
 	doc = jv_object_set(doc, jv_string("env"), split_nonempty(v[9], " -e "));
 	doc = jv_object_set(doc, jv_string("sandbox"), opt(v[10]));
 	doc = jv_object_set(doc, jv_string("confirm"),

@@ -737,21 +737,21 @@ runner_option(struct runner *r, int c, const char *arg)
 	case 'd':
 		r->dir_option = arg;
 		return 1;
-	case 't':
+	case 'T':
 		if (parse_seconds(arg, &r->policy.timeout) != 0 ||
 		    r->policy.timeout <= 0)
-			die(EXIT_USAGE, "-t: not a positive number of "
+			die(EXIT_USAGE, "-T: not a positive number of "
 			    "seconds: %s", arg);
 		return 1;
-	case 'j':
+	case 'P':
 		if (parse_long(arg, 1, 1024, &num) != 0)
-			die(EXIT_USAGE, "-j: not a number of jobs from 1 "
+			die(EXIT_USAGE, "-P: not a number of jobs from 1 "
 			    "to 1024: %s", arg);
 		r->policy.max_running = (int)num;
 		return 1;
-	case 'o':
+	case 'b':
 		if (parse_long(arg, 1, 1L << 30, &num) != 0)
-			die(EXIT_USAGE, "-o: not a number of bytes from 1 "
+			die(EXIT_USAGE, "-b: not a number of bytes from 1 "
 			    "to 1 GiB: %s", arg);
 		r->policy.max_output = (size_t)num;
 		return 1;
@@ -767,7 +767,7 @@ runner_option(struct runner *r, int c, const char *arg)
 			die(EXIT_USAGE, "-e: at most 64 variables");
 		r->pass_env[r->npass++] = arg;
 		return 1;
-	case 's':
+	case 'B':
 		r->sandbox = arg;
 		return 1;
 	case 'a':

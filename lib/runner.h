@@ -20,7 +20,7 @@
 	"--die-with-parent --new-session --"
 
 /* The short options runner_option takes, for getopt. */
-#define RUNNER_OPTIONS "d:t:j:o:L:e:s:a:x:"
+#define RUNNER_OPTIONS "d:T:P:b:L:e:B:a:x:"
 
 struct runner {
 	struct job_policy policy;

@@ -41,8 +41,8 @@ teardown() {
 # programs under test run under valgrind), else llm-mock.
 start_mock() {
 	rm -f "$TMP/mock.port"
-	"${MOCK_BIN:-${LLM_TEST_MOCK:-llm-mock}}" -p 0 -P "$TMP/mock.port" \
-		-l "$TMP/mock.log" "$@" \
+	"${MOCK_BIN:-${LLM_TEST_MOCK:-llm-mock}}" -p 0 \
+		--port-file "$TMP/mock.port" --log "$TMP/mock.log" "$@" \
 		>/dev/null 2>"$TMP/mock.err" 3>&- &
 	MOCK_PID=$!
 	local i

@@ -90,7 +90,7 @@ suite() {
 @test "llm-prompt reads a request and tools as JSONTestSuite says" {
 	try() { llm-prompt -c "$1"; }
 	suite 'request'
-	try() { llm-prompt -T "$1" hi </dev/null; }
+	try() { llm-prompt -w "$1" hi </dev/null; }
 	suite 'tools'
 }
 

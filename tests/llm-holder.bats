@@ -9,7 +9,7 @@ local_setup() {
 }
 
 @test "requests of separate processes share one TLS connection" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_tls
 	start_holder
 	for i in 1 2 3; do
@@ -33,11 +33,11 @@ local_setup() {
 }
 
 @test "streamed requests share the connection too" {
-	start_mock -e '{content: "Hello, streaming world"}'
+	start_mock --jq '{content: "Hello, streaming world"}'
 	start_tls
 	start_holder
 	for i in 1 2 3; do
-		run --separate-stderr llm-request -S -s --cacert "$TMP/ca.crt" -u "$TLS_URL" <<<"$REQUEST"
+		run --separate-stderr llm-request -S --show --cacert "$TMP/ca.crt" -u "$TLS_URL" <<<"$REQUEST"
 		[ "$status" -eq 0 ]
 		assert_equal "$stderr" "Hello, streaming world"
 	done
@@ -46,7 +46,7 @@ local_setup() {
 }
 
 @test "the request reaches the server as it would without the holder" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	export OPENAI_API_KEY=sk-test-key OPENAI_ORG_ID=org-1
 	llm-request -H 'X-Extra: 1' -m m1 -u "$MOCK_URL" <<<"$REQUEST" >/dev/null
 	start_holder
@@ -69,7 +69,7 @@ local_setup() {
 	printf '%s' "$script" >"$TMP/script.json"
 	for way in direct held; do
 		stop_mock
-		start_mock -s "$TMP/script.json"
+		start_mock --script "$TMP/script.json"
 		[ "$way" = held ] && start_holder
 		for i in 1 2 3 4; do
 			run --separate-stderr llm-request -r 1 -u "$MOCK_URL" <<<"$REQUEST"
@@ -86,7 +86,7 @@ local_setup() {
 }
 
 @test "timeouts hold through the holder: -t and a body that stalls (-i)" {
-	start_mock -e 'if $n == 1 then {content: "late", delay_ms: 3000} else {content: "slow stream", chunk_bytes: 40, chunk_delay_ms: 3000} end'
+	start_mock --jq 'if $n == 1 then {content: "late", delay_ms: 3000} else {content: "slow stream", chunk_bytes: 40, chunk_delay_ms: 3000} end'
 	start_holder
 	run --separate-stderr llm-request -r 0 -t 0.5 -u "$MOCK_URL" <<<"$REQUEST"
 	[ "$status" -eq 5 ]
@@ -99,9 +99,9 @@ local_setup() {
 }
 
 @test "streaming with --show through the holder: the text comes as it arrives" {
-	start_mock -e '{content: "Hello, streaming world", chunk_bytes: 60, chunk_delay_ms: 150}'
+	start_mock --jq '{content: "Hello, streaming world", chunk_bytes: 60, chunk_delay_ms: 150}'
 	start_holder
-	llm-request -S -s -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/out.json" 2>"$TMP/err.txt" &
+	llm-request -S --show -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/out.json" 2>"$TMP/err.txt" &
 	pid=$!
 	# The first piece of text shows while the stream is still coming.
 	for i in $(seq 1 $((100 * TIME_FACTOR))); do
@@ -118,7 +118,7 @@ local_setup() {
 }
 
 @test "a holder that is gone: llm-request connects by itself" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_holder
 	run --separate-stderr llm-request -u "$MOCK_URL" <<<"$REQUEST"
 	[ "$status" -eq 0 ]
@@ -135,7 +135,7 @@ local_setup() {
 }
 
 @test "a holder that dies while the request is out: a transient failure, retried directly" {
-	start_mock -e 'if $n == 1 then {content: "slow", delay_ms: 5000} else {content: "hello"} end'
+	start_mock --jq 'if $n == 1 then {content: "slow", delay_ms: 5000} else {content: "hello"} end'
 	start_holder
 	llm-request -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/out.json" 2>"$TMP/err.txt" &
 	pid=$!
@@ -151,9 +151,9 @@ local_setup() {
 }
 
 @test "a holder that dies in the middle of a stream: the stream was cut off, exit 5" {
-	start_mock -e '{content: "Hello, streaming world", chunk_bytes: 400, chunk_delay_ms: 1000}'
+	start_mock --jq '{content: "Hello, streaming world", chunk_bytes: 400, chunk_delay_ms: 1000}'
 	start_holder
-	llm-request -S -s -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/out.json" 2>"$TMP/err.txt" &
+	llm-request -S --show -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/out.json" 2>"$TMP/err.txt" &
 	pid=$!
 	# Once the first text has come, the stream has begun.
 	for i in $(seq 1 $((100 * TIME_FACTOR))); do
@@ -169,7 +169,7 @@ local_setup() {
 }
 
 @test "two clients at once through one holder, and two loops with a holder each" {
-	start_mock -e '{content: "hello \($n)", delay_ms: 300}'
+	start_mock --jq '{content: "hello \($n)", delay_ms: 300}'
 	start_tls
 	start_holder
 	llm-request --cacert "$TMP/ca.crt" -u "$TLS_URL" <<<"$REQUEST" >"$TMP/a.json" &
@@ -190,7 +190,7 @@ local_setup() {
 }
 
 @test "llm-loop: one connection for every model call of the run, no holder left behind" {
-	start_mock -e 'if $n < 4 then {tool_calls: [{name: "add", arguments: {a: $n, b: 1}}]} else {content: "done"} end'
+	start_mock --jq 'if $n < 4 then {tool_calls: [{name: "add", arguments: {a: $n, b: 1}}]} else {content: "done"} end'
 	start_tls
 	export TMPDIR=$TMP/tmp
 	mkdir "$TMPDIR"
@@ -202,10 +202,10 @@ local_setup() {
 	assert_equal "$(ls -A "$TMPDIR")" ""
 	# The holder, whose socket was under $TMPDIR, is gone too.
 	for i in $(seq 1 $((100 * TIME_FACTOR))); do
-		pgrep -f "llm-holder -w .* $TMPDIR/" >/dev/null || break
+		pgrep -f "llm-holder --watch .* $TMPDIR/" >/dev/null || break
 		sleep 0.02
 	done
-	! pgrep -f "llm-holder -w .* $TMPDIR/"
+	! pgrep -f "llm-holder --watch .* $TMPDIR/"
 }
 
 @test "the socket's directory must be private; the socket is the user's alone" {
@@ -222,7 +222,7 @@ local_setup() {
 @test "another user cannot use the holder, and llm-request sends nothing to another user's" {
 	command -v setpriv >/dev/null || skip "no setpriv"
 	[ "$(id -u)" -eq 0 ] || skip "needs root to act as nobody"
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_tls
 	start_holder
 	chmod 755 "$TMP" "$BATS_RUN_TMPDIR" "$(dirname "$TMP")" 2>/dev/null || true
@@ -264,7 +264,7 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 }
 
 @test "a holder exits after its idle time and removes its socket" {
-	start_holder -i 0.3
+	start_holder --idle 0.3
 	for i in $(seq 1 $((100 * TIME_FACTOR))); do
 		running "$HOLDER_PID" || break
 		sleep 0.05
@@ -274,7 +274,7 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 }
 
 @test "a holder started with other proxy settings is not used" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_holder
 	dead=$(unused_port)
 	run --separate-stderr env http_proxy="http://127.0.0.1:$dead" llm-request -r 0 -u "$MOCK_URL" <<<"$REQUEST"
@@ -287,12 +287,12 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 	run --separate-stderr llm-holder
 	[ "$status" -eq 2 ]
 	[[ $stderr == "usage: llm-holder "* ]]
-	run --separate-stderr llm-holder -i 0 "$TMP/x"
+	run --separate-stderr llm-holder --idle 0 "$TMP/x"
 	[ "$status" -eq 2 ]
-	assert_equal "$stderr" "llm-holder: -i: not a positive number of seconds: 0"
+	assert_equal "$stderr" "llm-holder: --idle: not a positive number of seconds: 0"
 	run llm-holder --help
 	[ "$status" -eq 0 ]
-	[[ $output == "usage: llm-holder [-f] [-i SECONDS] [-w PID] SOCKET"* ]]
+	[[ $output == "usage: llm-holder [--foreground] [--idle SECONDS] [--watch PID] SOCKET"* ]]
 	run llm-holder --version
 	assert_output "llm-holder 0.1.0"
 	start_holder
@@ -302,7 +302,7 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 }
 
 @test "through a holder llm-request does not load libcurl; directly it does" {
-	start_mock -e '{content: "late", delay_ms: 1000}'
+	start_mock --jq '{content: "late", delay_ms: 1000}'
 	start_holder
 	for way in held direct; do
 		[ "$way" = direct ] && unset LLM_HOLDER
@@ -322,7 +322,7 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 }
 
 @test "llm-loop uses the holder \$LLM_HOLDER names, and leaves it running" {
-	start_mock -e 'if $n == 2 then {tool_calls: [{name: "add", arguments: {a: 1, b: 2}}]} else {content: "done"} end'
+	start_mock --jq 'if $n == 2 then {tool_calls: [{name: "add", arguments: {a: 1, b: 2}}]} else {content: "done"} end'
 	start_tls
 	start_holder
 	llm-request --cacert "$TMP/ca.crt" -u "$TLS_URL" <<<"$REQUEST" >/dev/null

@@ -12,7 +12,7 @@ local_setup() {
 script() { # script REPLY... : a mock script of these replies
 	local IFS=,
 	printf '[%s]' "$*" >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 }
 
 @test "piped text goes before PROMPT in the user message" {

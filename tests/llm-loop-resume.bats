@@ -20,14 +20,14 @@ slow_tool_model() {
 	echo '{"name":"slow","parameters":{"type":"object"}}' >tools.d/slow.json
 	chmod +x tools.d/slow
 	stop_mock
-	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "s", name: "slow", arguments: {}}]} else {content: "done"} end'
+	start_mock --jq 'if .messages[-1].role == "user" then {tool_calls: [{id: "s", name: "slow", arguments: {}}]} else {content: "done"} end'
 }
 
 local_setup() {
 	mkdir tools.d
 	export LLM_TOOLS_DIR="$TMP/tools.d"
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
-	start_mock -e "$MODEL"
+	start_mock --jq "$MODEL"
 }
 
 @test "resumed from any step boundary, the conversation ends the same" {
@@ -68,7 +68,7 @@ local_setup() {
 @test "a request that got no answer is sent again on --resume" {
 	mkdir k
 	tool-run --list >k/tools.json
-	llm-prompt -T k/tools.json "please add" >k/001-request.json
+	llm-prompt -w k/tools.json "please add" >k/001-request.json
 	run llm-loop -u "$MOCK_URL" --resume k
 	assert_success
 	assert_output 'sums: 3 7'
@@ -207,7 +207,7 @@ local_setup() {
 	echo '{"name":"show","parameters":{"type":"object"}}' >tools.d/show.json
 	chmod +x tools.d/show
 	stop_mock
-	start_mock -e 'if .messages[-1].role == "user" then {tool_calls: [{id: "x", name: "show", arguments: {}}]} else {content: .messages[-1].content} end'
+	start_mock --jq 'if .messages[-1].role == "user" then {tool_calls: [{id: "x", name: "show", arguments: {}}]} else {content: .messages[-1].content} end'
 	MY_VAR=passed run llm-loop -u "$MOCK_URL" -e MY_VAR "go"
 	assert_output passed
 	MY_VAR=passed run llm-loop -u "$MOCK_URL" "go"
@@ -216,6 +216,28 @@ local_setup() {
 	assert_output --partial 'declined by the user'
 	run llm-loop -u "$MOCK_URL" --sandbox "env MY_VAR=wrapped" "go"
 	assert_output wrapped
+}
+
+@test "-b and -L pass through to tool-run, and --resume keeps them" {
+	printf '#!/bin/sh\necho "$(ulimit -n) abcdefghijklmnopqrstuvwxyz"\n' >tools.d/show
+	echo '{"name":"show","parameters":{"type":"object"}}' >tools.d/show.json
+	chmod +x tools.d/show
+	stop_mock
+	start_mock --jq '[.messages[] | select(.role == "tool") | .content] as $r
+		| if ($r | length) < 2 then {tool_calls: [{id: "x\($n)", name: "show", arguments: {}}]}
+		else {content: ($r | join(" | "))} end'
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k -n 1 -b 12 -L nofile=16 "go"
+	assert_failure 6
+	run jq -c '[.max_output, .limits]' k/settings.json
+	assert_output '["12",["nofile=16"]]'
+	run --separate-stderr llm-loop -u "$MOCK_URL" --resume k -n 3
+	assert_success
+	assert_output '16 abcdefghi
+[output truncated at 12 bytes] | 16 abcdefghi
+[output truncated at 12 bytes]'
+	run --separate-stderr llm-loop -u "$MOCK_URL" -L 'nofile=1 6' "go"
+	assert_failure 2
+	assert_equal "$stderr" 'llm-loop: -L: not NAME=VALUE: nofile=1 6'
 }
 
 @test "a forced tool choice gives way to auto after --resume too" {
@@ -254,7 +276,7 @@ wait_for() {
 
 @test "nohup llm-loop: a hangup while the model thinks does not stop the loop" {
 	stop_mock
-	start_mock -e '{content: "still here", delay_ms: 1500}'
+	start_mock --jq '{content: "still here", delay_ms: 1500}'
 	setsid nohup llm-loop -N -u "$MOCK_URL" "hi" >out 2>err 3>&- &
 	pid=$!
 	wait_for mock.log
@@ -310,7 +332,7 @@ guard_signal_test() {
 @test "llm-loop | head -c1 ends quietly: no message, no directory left" {
 	stop_mock
 	# A reply far larger than a pipe holds.
-	start_mock -e '{content: ([range(20000)] | map("word") | join(" "))}'
+	start_mock --jq '{content: ([range(20000)] | map("word") | join(" "))}'
 	mkdir tmp
 	run --separate-stderr sh -c 'TMPDIR=$1/tmp llm-loop -N -u "$2" hi | head -c1' sh "$TMP" "$MOCK_URL"
 	assert_success

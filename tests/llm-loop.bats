@@ -15,7 +15,7 @@ local_setup() {
 script() { # script REPLY... : a mock script of these replies
 	local IFS=,
 	printf '[%s]' "$*" >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 }
 
 @test "two turns: a tool call, its result, then the answer" {

@@ -68,9 +68,9 @@ now_ms() {
 @test "--help prints the usage and the options on stdout" {
 	run --separate-stderr llm-mock --help
 	assert_success
-	assert_line --index 0 'usage: llm-mock [-p PORT] [-P PORTFILE] [-l LOGFILE] [-n COUNT]'
-	assert_line --index 1 --partial '(-s SCRIPT | -j JQFILE | -e JQPROGRAM)'
-	assert_line --partial '-j, --jq-file FILE'
+	assert_line --index 0 'usage: llm-mock [-p PORT] [--port-file PORTFILE] [--log LOGFILE] [--count COUNT]'
+	assert_line --index 1 --partial '(--script SCRIPT | --jq-file JQFILE | --jq JQPROGRAM)'
+	assert_line --partial '    --jq-file FILE'
 	[ -z "$stderr" ]
 }
 
@@ -84,37 +84,37 @@ now_ms() {
 
 @test "only one reply source is allowed" {
 	echo '[]' >s.json
-	run --separate-stderr llm-mock -s s.json -e '{}'
+	run --separate-stderr llm-mock --script s.json --jq '{}'
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"only one of -s, -j and -e"* ]]
+	[[ "$stderr" == *"only one of --script, --jq-file and --jq"* ]]
 }
 
 @test "bad numbers, unknown options and operands are usage errors" {
-	run --separate-stderr llm-mock -p 70000 -e '{}'
+	run --separate-stderr llm-mock -p 70000 --jq '{}'
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"bad port: 70000"* ]]
-	run --separate-stderr llm-mock --count=0 -e '{}'
+	run --separate-stderr llm-mock --count=0 --jq '{}'
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"bad count: 0"* ]]
-	run --separate-stderr llm-mock --no-such-option -e '{}'
+	run --separate-stderr llm-mock --no-such-option --jq '{}'
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == llm-mock:* ]]
-	run --separate-stderr llm-mock -e '{}' extra
+	run --separate-stderr llm-mock --jq '{}' extra
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"unexpected operand: extra"* ]]
 }
 
 @test "a script that is not an array of objects is bad input" {
 	echo '{"content": "x"}' >s.json
-	run --separate-stderr llm-mock -s s.json
+	run --separate-stderr llm-mock --script s.json
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *"script s.json: object, not an array of replies"* ]]
 	echo '[{}, "text"]' >s.json
-	run --separate-stderr llm-mock -s s.json
+	run --separate-stderr llm-mock --script s.json
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *"reply 2: string, not an object"* ]]
 	echo '[{' >s.json
-	run --separate-stderr llm-mock -s s.json
+	run --separate-stderr llm-mock --script s.json
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *"not a JSON document"* ]]
 	run --separate-stderr llm-mock --script missing.json
@@ -123,7 +123,7 @@ now_ms() {
 }
 
 @test "a jq program that does not compile is bad input" {
-	run --separate-stderr llm-mock -e '{content: $nope}'
+	run --separate-stderr llm-mock --jq '{content: $nope}'
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *'llm-mock: jq program: error: $nope is not defined'* ]]
 	[[ "$stderr" != *'.[0] as $n'* ]]
@@ -133,7 +133,7 @@ now_ms() {
 }
 
 @test "prints the port on stdout and writes the port file" {
-	llm-mock -P port -e '{}' >out 2>err 3>&- &
+	llm-mock --port-file port --jq '{}' >out 2>err 3>&- &
 	MOCK_PID=$!
 	for _ in $(seq 1 100); do [ -s port ] && break; sleep 0.05; done
 	[ "$(cat port)" -gt 0 ]
@@ -144,15 +144,15 @@ now_ms() {
 }
 
 @test "a port in use cannot be bound" {
-	start_mock -e '{}'
-	run --separate-stderr llm-mock -p "$MOCK_PORT" -e '{}'
+	start_mock --jq '{}'
+	run --separate-stderr llm-mock -p "$MOCK_PORT" --jq '{}'
 	[ "$status" -eq 5 ]
 	[[ "$stderr" == *"llm-mock: bind 127.0.0.1:$MOCK_PORT:"* ]]
 }
 
 @test "script replies come in order, then the script is exhausted" {
 	echo '[{"content": "one"}, {"content": "two"}]' >s.json
-	start_mock -s s.json
+	start_mock --script s.json
 	run chat '{"messages":[]}'
 	assert_output 200
 	[ "$(jq -r '.choices[0].message.content' "$TMP/b")" = one ]
@@ -166,7 +166,7 @@ now_ms() {
 }
 
 @test "a jq program sees the request body and \$n" {
-	start_mock -e '{content: "\($n): \(.messages[0].content)"}'
+	start_mock --jq '{content: "\($n): \(.messages[0].content)"}'
 	run chat '{"messages":[{"role":"user","content":"hi"}]}'
 	assert_output 200
 	[ "$(jq -r '.choices[0].message.content' "$TMP/b")" = '1: hi' ]
@@ -182,7 +182,7 @@ now_ms() {
 	if $n == 1 then error("no such model") elif $n == 2 then empty
 	else {content: "ok"} end # done
 	EOF
-	start_mock -j model.jq
+	start_mock --jq-file model.jq
 	run chat '{}'
 	assert_output 500
 	[ "$(jq -r .error.message "$TMP/b")" = 'llm-mock: jq: no such model' ]
@@ -196,7 +196,7 @@ now_ms() {
 }
 
 @test "a tool_calls spec gives a whole chat.completion" {
-	start_mock -e '{tool_calls: [{name: "get_weather", arguments: {city: "Paris"}}, {id: "call_x", name: "get_time", arguments: "{\"tz\":\"UTC\"}"}]}'
+	start_mock --jq '{tool_calls: [{name: "get_weather", arguments: {city: "Paris"}}, {id: "call_x", name: "get_time", arguments: "{\"tz\":\"UTC\"}"}]}'
 	run chat '{"model":"gpt-test","messages":[{"role":"user","content":"weather?"}]}'
 	assert_output 200
 	[ "$(header content-type)" = application/json ]
@@ -217,7 +217,7 @@ now_ms() {
 }
 
 @test "spec defaults and explicit fields: model, finish_reason, usage, refusal" {
-	start_mock -e 'if $n == 1 then {content: "hi"} else {refusal: "no", finish_reason: "length", model: "m2", usage: {prompt_tokens: 1, completion_tokens: 2, total_tokens: 3}} end'
+	start_mock --jq 'if $n == 1 then {content: "hi"} else {refusal: "no", finish_reason: "length", model: "m2", usage: {prompt_tokens: 1, completion_tokens: 2, total_tokens: 3}} end'
 	run chat '{"messages":[]}'
 	json_eq "$(jq -c '[.model, .choices[0].finish_reason, .choices[0].message, .usage]' "$TMP/b")" \
 		'["mock","stop",{"role":"assistant","content":"hi","refusal":null},{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}]'
@@ -230,14 +230,14 @@ now_ms() {
 	cat >s.json <<-'EOF'
 	[{"id": "chatcmpl-real", "choices": [{"index": 0, "message": {"role": "assistant", "content": "as is"}, "finish_reason": "stop"}], "extra": [1, 2]}]
 	EOF
-	start_mock -s s.json
+	start_mock --script s.json
 	run chat '{}'
 	assert_output 200
 	json_eq "$(cat "$TMP/b")" "$(jq '.[0]' s.json)"
 }
 
 @test "response is a whole body; error wraps an error object" {
-	start_mock -e 'if $n == 1 then {response: {object: "odd", choices: []}} else {status: 400, error: {message: "bad tool", type: "invalid_request_error", param: null, code: "x"}} end'
+	start_mock --jq 'if $n == 1 then {response: {object: "odd", choices: []}} else {status: 400, error: {message: "bad tool", type: "invalid_request_error", param: null, code: "x"}} end'
 	run chat '{}'
 	assert_output 200
 	json_eq "$(cat "$TMP/b")" '{"object":"odd","choices":[]}'
@@ -247,7 +247,7 @@ now_ms() {
 }
 
 @test "status and headers; a bare error status gets an OpenAI error body" {
-	start_mock -e '{status: 429, headers: {"retry-after": "2", "x-request-id": "req_7", "x-should-retry": "true"}}'
+	start_mock --jq '{status: 429, headers: {"retry-after": "2", "x-request-id": "req_7", "x-should-retry": "true"}}'
 	run chat '{}'
 	assert_output 429
 	grep -q '^HTTP/1.1 429 Too Many Requests' "$TMP/h"
@@ -258,7 +258,7 @@ now_ms() {
 }
 
 @test "a raw body is sent byte for byte, as HTML unless a header says otherwise" {
-	start_mock -e 'if $n == 1 then {status: 502, body: "<html>Bad Gateway</html>\n"} else {body: "{\"message\":\"x\"}", headers: {"Content-Type": "application/json"}} end'
+	start_mock --jq 'if $n == 1 then {status: 502, body: "<html>Bad Gateway</html>\n"} else {body: "{\"message\":\"x\"}", headers: {"Content-Type": "application/json"}} end'
 	run chat '{}'
 	assert_output 502
 	[ "$(header content-type)" = text/html ]
@@ -271,7 +271,7 @@ now_ms() {
 }
 
 @test "a reply with fields of the wrong type is a 500 that says why" {
-	start_mock -e 'if $n == 1 then {content: 5} elif $n == 2 then {tool_calls: [{arguments: {}}]} elif $n == 3 then {status: 99} else [1] end'
+	start_mock --jq 'if $n == 1 then {content: 5} elif $n == 2 then {tool_calls: [{arguments: {}}]} elif $n == 3 then {status: 99} else [1] end'
 	run chat '{}'
 	assert_output 500
 	[ "$(jq -r .error.message "$TMP/b")" = 'llm-mock: bad reply: content is not a string' ]
@@ -285,7 +285,7 @@ now_ms() {
 }
 
 @test "streams content and tool calls as chunks ending in [DONE], with usage" {
-	start_mock -e '{content: "Hello there, world", tool_calls: [{name: "get_weather", arguments: {city: "Paris", unit: "celsius"}}]}'
+	start_mock --jq '{content: "Hello there, world", tool_calls: [{name: "get_weather", arguments: {city: "Paris", unit: "celsius"}}]}'
 	run chat '{"model":"m","stream":true,"stream_options":{"include_usage":true}}'
 	assert_output 200
 	[ "$(header content-type)" = text/event-stream ]
@@ -308,7 +308,7 @@ now_ms() {
 }
 
 @test "streamed text is cut in pieces of at most 8 bytes, never inside a character" {
-	start_mock -e '{content: "ééééé ünïcödé → ✓ 🙂🙂 done"}'
+	start_mock --jq '{content: "ééééé ünïcödé → ✓ 🙂🙂 done"}'
 	run chat '{"stream":true}'
 	assert_output 200
 	run chunks
@@ -323,7 +323,7 @@ now_ms() {
 	cat >s.json <<-'EOF'
 	[{"id": "chatcmpl-abc", "created": 7, "model": "real", "choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "I cannot", "tool_calls": [{"id": "call_q", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}]
 	EOF
-	start_mock -s s.json
+	start_mock --script s.json
 	run chat '{"stream":true,"stream_options":{"include_usage":true}}'
 	assert_output 200
 	json_eq "$(chunks | jq -cs '[.[] | [.id, .created, .model]] | unique')" '[["chatcmpl-abc",7,"real"]]'
@@ -333,7 +333,7 @@ now_ms() {
 }
 
 @test "an error status is not streamed" {
-	start_mock -e '{status: 503, content: "ignored"}'
+	start_mock --jq '{status: 503, content: "ignored"}'
 	run chat '{"stream":true}'
 	assert_output 503
 	[ "$(header content-type)" = application/json ]
@@ -349,7 +349,7 @@ now_ms() {
 	data: [DONE]
 
 	EOF
-	start_mock -e 'if $n == 1 then {sse: ": comment\r\ndata: {\"a\":1}\r\n\r\n"} elif $n == 2 then {sse_file: "capture.sse"} else {sse_file: "missing.sse"} end'
+	start_mock --jq 'if $n == 1 then {sse: ": comment\r\ndata: {\"a\":1}\r\n\r\n"} elif $n == 2 then {sse_file: "capture.sse"} else {sse_file: "missing.sse"} end'
 	run chat '{}'
 	assert_output 200
 	[ "$(header content-type)" = text/event-stream ]
@@ -363,7 +363,7 @@ now_ms() {
 }
 
 @test "delay_ms holds one answer back without blocking other clients" {
-	start_mock -e 'if $n == 1 then {content: "slow", delay_ms: 1500} else {content: "fast"} end'
+	start_mock --jq 'if $n == 1 then {content: "slow", delay_ms: 1500} else {content: "fast"} end'
 	curl -sS "$MOCK_URL/chat/completions" -d '{}' >slow.json 3>&- &
 	local slow=$! t0 t1
 	sleep 0.2
@@ -379,7 +379,7 @@ now_ms() {
 }
 
 @test "drop closes the connection without an answer" {
-	start_mock -e '{drop: true, delay_ms: 100}'
+	start_mock --jq '{drop: true, delay_ms: 100}'
 	run --separate-stderr curl -sS "$MOCK_URL/chat/completions" -d '{}'
 	[ "$status" -eq 52 ]
 	[ -z "$output" ]
@@ -387,7 +387,7 @@ now_ms() {
 }
 
 @test "truncate sends the full Content-Length but only part of the body" {
-	start_mock -e '{content: "a long enough answer", truncate: 25}'
+	start_mock --jq '{content: "a long enough answer", truncate: 25}'
 	run --separate-stderr curl -sS "$MOCK_URL/chat/completions" -d '{}'
 	[ "$status" -eq 18 ]
 	[ "$output" = '{"id":"chatcmpl-mock-1","' ]
@@ -395,7 +395,7 @@ now_ms() {
 }
 
 @test "chunk_bytes writes the body in slow pieces that arrive whole" {
-	start_mock -e '{content: "piece by piece", chunk_bytes: 7, chunk_delay_ms: 10}'
+	start_mock --jq '{content: "piece by piece", chunk_bytes: 7, chunk_delay_ms: 10}'
 	local t0 t1 pieces
 	t0=$(now_ms)
 	run chat '{"stream":true}'
@@ -410,7 +410,7 @@ now_ms() {
 }
 
 @test "unknown paths are 404, wrong methods 405, models are listed" {
-	start_mock -e '{content: "x"}'
+	start_mock --jq '{content: "x"}'
 	run curl -sS -o "$TMP/b" -w '%{http_code}' "$MOCK_URL/embeddings" -d '{}'
 	assert_output 404
 	json_eq "$(cat "$TMP/b")" '{"error":{"message":"llm-mock: unknown URL (POST /v1/embeddings)","type":"invalid_request_error","param":null,"code":null}}'
@@ -427,7 +427,7 @@ now_ms() {
 }
 
 @test "a chat body that is not a JSON object is a 400 and not numbered" {
-	start_mock -e '{content: "n=\($n)"}'
+	start_mock --jq '{content: "n=\($n)"}'
 	run chat 'not json'
 	assert_output 400
 	[[ "$(jq -r .error.message "$TMP/b")" == 'llm-mock: request body is not JSON: '* ]]
@@ -440,7 +440,7 @@ now_ms() {
 }
 
 @test "the log has one line per request, with the key masked" {
-	start_mock -e '{content: "x"}'
+	start_mock --jq '{content: "x"}'
 	chat '{"model":"m","messages":[]}' -H 'Authorization: Bearer sk-proj-SECRETSECRET1234' -H 'X-Custom: yes' >/dev/null
 	chat 'plain text' -H 'Authorization: Bearer short' >/dev/null
 	curl -sS "$MOCK_URL/models" >/dev/null
@@ -453,7 +453,7 @@ now_ms() {
 }
 
 @test "-n COUNT exits 0 once COUNT chat requests are answered" {
-	start_mock -n 2 -e '{content: "x", delay_ms: 300}'
+	start_mock --count 2 --jq '{content: "x", delay_ms: 300}'
 	curl -sS "$MOCK_URL/models" >/dev/null
 	run chat '{}'
 	assert_output 200
@@ -467,7 +467,7 @@ now_ms() {
 }
 
 @test "SIGTERM stops it at once, even while an answer is delayed" {
-	start_mock -e '{content: "late", delay_ms: 20000}'
+	start_mock --jq '{content: "late", delay_ms: 20000}'
 	curl -sS "$MOCK_URL/chat/completions" -d '{}' >late.json 2>late.err 3>&- &
 	local client=$! t0 t1 rc=0
 	sleep 0.3
@@ -483,7 +483,7 @@ now_ms() {
 }
 
 @test "hostile requests get a 400 and the server goes on" {
-	start_mock -e '{content: "still here"}'
+	start_mock --jq '{content: "still here"}'
 	run exchange 'GARBAGE\r\n\r\n'
 	assert_output 'HTTP/1.1 400 Bad Request'
 	run exchange 'GET /v1/models HTTP/1.1\r\nno colon here\r\n\r\n'
@@ -501,7 +501,7 @@ now_ms() {
 }
 
 @test "chunked bodies are 411, huge ones 413, huge heads 431" {
-	start_mock -e '{content: "x"}'
+	start_mock --jq '{content: "x"}'
 	run exchange 'POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n'
 	assert_output 'HTTP/1.1 411 Length Required'
 	run exchange 'POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 67108865\r\n\r\n'
@@ -514,7 +514,7 @@ now_ms() {
 }
 
 @test "a large body is read after 100 Continue" {
-	start_mock -e '{content: (.messages[0].content | length | tostring)}'
+	start_mock --jq '{content: (.messages[0].content | length | tostring)}'
 	head -c 2000000 /dev/zero | tr '\0' a | jq -Rs '{messages: [{role: "user", content: .}]}' >big.json
 	run --separate-stderr curl -sS -v -H 'Expect: 100-continue' "$MOCK_URL/chat/completions" -d @big.json
 	assert_success
@@ -523,7 +523,7 @@ now_ms() {
 }
 
 @test "a client that sends nothing is dropped after 10 seconds" {
-	start_mock -e '{content: "x"}'
+	start_mock --jq '{content: "x"}'
 	local t0 t1
 	t0=$(now_ms)
 	exec 5<>"/dev/tcp/127.0.0.1/$MOCK_PORT"
@@ -542,7 +542,7 @@ now_ms() {
 	cat >s.json <<-'EOF'
 	[{"id": "chatcmpl-n2", "created": 9, "model": "real", "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"}, {"index": 1, "message": {"role": "assistant", "content": null, "tool_calls": [{"id": "call_w", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}, "finish_reason": "tool_calls"}, {"index": 2, "message": {"role": "assistant", "content": "It is Paris, the capital."}, "finish_reason": "length"}]}]
 	EOF
-	start_mock -s s.json
+	start_mock --script s.json
 	run chat '{"stream":true}'
 	assert_output 200
 	run jq -cs '[.[].choices[].index] | unique' < <(chunks)
@@ -552,7 +552,7 @@ now_ms() {
 	# Reassembled, the stream is the body: every choice's message and finish_reason.
 	echo '{"model":"m","messages":[],"stream":true}' >req.json
 	stop_mock
-	start_mock -s s.json
+	start_mock --script s.json
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_success
 	json_eq "$(jq -c '[.choices[] | {index, finish_reason, message: {content: .message.content, tool_calls: .message.tool_calls}}]' <<<"$output")" \
@@ -560,7 +560,7 @@ now_ms() {
 }
 
 @test "tool calls follow tool-extract's rule: empty or missing arguments are {}, whole and streamed" {
-	start_mock -e '{tool_calls: [{name: "a", arguments: ""}, {name: "b"}, {id: "x", function: {name: "c", arguments: ""}}]}'
+	start_mock --jq '{tool_calls: [{name: "a", arguments: ""}, {name: "b"}, {id: "x", function: {name: "c", arguments: ""}}]}'
 	run chat '{"messages":[]}'
 	assert_output 200
 	json_eq "$(jq -c '[.choices[0].message.tool_calls[] | [.id, .function.arguments]]' "$TMP/b")" \
@@ -576,7 +576,7 @@ now_ms() {
 }
 
 @test "a tool call id given twice or empty is replaced, as tool-extract replaces it" {
-	start_mock -e '{tool_calls: [{id: "x", name: "a"}, {id: "x", name: "b"}, {id: "", name: "c"}]}'
+	start_mock --jq '{tool_calls: [{id: "x", name: "a"}, {id: "x", name: "b"}, {id: "", name: "c"}]}'
 	run chat '{"messages":[]}'
 	assert_output 200
 	run jq -r '.choices[0].message.tool_calls | map(.id) | join(" ")' "$TMP/b"

@@ -19,12 +19,12 @@ load helper
 
 @test "-T adds the tools of a tools file; an empty list adds no tools key" {
 	echo '[{"type":"function","function":{"name":"add","parameters":{"type":"object"}}}]' >tools.json
-	run llm-prompt -T tools.json hi
+	run llm-prompt -w tools.json hi
 	assert_success
 	run jq -c '[.tools[].function.name]' <<<"$output"
 	assert_output '["add"]'
 	echo '[]' >none.json
-	run llm-prompt -T none.json hi
+	run llm-prompt -w none.json hi
 	run jq -c 'has("tools")' <<<"$output"
 	assert_output false
 }
@@ -32,7 +32,7 @@ load helper
 @test "-c continues a conversation; its own tool definitions win" {
 	echo '{"model":"m","messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}],"tools":[{"type":"function","function":{"name":"add","description":"mine"}}]}' >conv.json
 	echo '[{"type":"function","function":{"name":"add","description":"dir"}},{"type":"function","function":{"name":"sub"}}]' >tools.json
-	run llm-prompt -c conv.json -T tools.json "c"
+	run llm-prompt -c conv.json -w tools.json "c"
 	assert_success
 	run jq -c '[.model, [.messages[].content], [.tools[].function.description]]' <<<"$output"
 	assert_output '["m",["a","b","c"],["mine",null]]'
@@ -55,7 +55,7 @@ load helper
 	assert_output ''
 	[[ $stderr == *"no messages array"* ]]
 	echo '{"not":"an array"}' >tools.json
-	run --separate-stderr llm-prompt -T tools.json x
+	run --separate-stderr llm-prompt -w tools.json x
 	assert_failure 3
 	run llm-prompt
 	assert_failure 2
@@ -65,7 +65,7 @@ load helper
 
 @test "the request validates against OpenAI's schema" {
 	tool-run -d "$ROOT/tools.d" --list >tools.json
-	llm-prompt -m gpt-4.1-mini -s sys -T tools.json "What is 5 + 4?" >req.json
+	llm-prompt -m gpt-4.1-mini -s sys -w tools.json "What is 5 + 4?" >req.json
 	run "$ROOT/tests/validate-request" req.json
 	assert_success
 }
@@ -77,7 +77,7 @@ load helper
 	[ -z "$output" ]
 	assert_equal "$stderr" 'llm-prompt: request (req.json): not a JSON document: unexpected "N" at byte 29'
 	printf '\xef\xbb\xbf[]' >tools.json
-	run --separate-stderr llm-prompt -T tools.json hi
+	run --separate-stderr llm-prompt -w tools.json hi
 	assert_failure 3
 	[ -z "$output" ]
 	assert_equal "$stderr" 'llm-prompt: tools (tools.json): not a JSON document: unexpected byte 0xef at byte 0'

@@ -10,7 +10,7 @@ local_setup() {
 script() { # script REPLY... : start llm-mock with these replies in order
 	local IFS=,
 	printf '[%s]' "$*" >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 }
 
 requests() { wc -l <mock.log | tr -d ' '; }
@@ -154,7 +154,7 @@ waits() { sed -n 's/.*retrying in \([0-9.]*\) s.*/\1/p' <<<"$stderr"; }
 
 @test "responses above --max-response are refused: exit 5" {
 	script '{"content":"0123456789012345678901234567890123456789"}'
-	run --separate-stderr llm-request -M 100 -u "$MOCK_URL" req.json
+	run --separate-stderr llm-request --max-response 100 -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
 	[[ $stderr == *"response larger than 100 bytes"* ]]
@@ -165,10 +165,10 @@ waits() { sed -n 's/.*retrying in \([0-9.]*\) s.*/\1/p' <<<"$stderr"; }
 	assert_failure 2
 	run llm-request -r lots req.json
 	assert_failure 2
-	run llm-request -c 0 req.json
+	run llm-request --connect-timeout 0 req.json
 	assert_failure 2
 	run llm-request -i x req.json
 	assert_failure 2
-	run llm-request -M 0 req.json
+	run llm-request --max-response 0 req.json
 	assert_failure 2
 }

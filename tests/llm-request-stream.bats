@@ -20,7 +20,7 @@ replay() {
 	expected=$(jq -cS . "$STREAMS/$1.expected.json")
 	printf '[{"sse_file":"%s"},{"sse_file":"%s","chunk_bytes":1},{"sse_file":"%s","chunk_bytes":7}]' \
 		"$file" "$file" "$file" >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	for pieces in whole 1-byte 7-byte; do
 		run --separate-stderr llm-request -S -u "$MOCK_URL" req.json
 		assert_success
@@ -47,7 +47,7 @@ replay() {
 @test "recorded stream f82268f2fefd" { replay f82268f2fefd; }
 
 @test "the request asks for a stream with usage, and validates" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	run llm-request -S -u "$MOCK_URL" req.json
 	assert_success
 	run jq -c '.body | [.stream, .stream_options.include_usage]' mock.log
@@ -59,7 +59,7 @@ replay() {
 }
 
 @test "a request with \"stream\": true is streamed without -S" {
-	start_mock -e '{content: "streamed anyway"}'
+	start_mock --jq '{content: "streamed anyway"}'
 	run llm-request -u "$MOCK_URL" <<<'{"model":"m","messages":[],"stream":true}'
 	assert_success
 	run jq -r '.choices[0].message.content' <<<"$output"
@@ -67,7 +67,7 @@ replay() {
 }
 
 @test "streamed and whole answers are the same response" {
-	start_mock -e '{content: "Tokyo is 22 °C ☀", tool_calls: [{id: "c1", name: "get_weather", arguments: {city: "Tokyo"}}, {id: "c2", name: "get_weather", arguments: {city: "Ōsaka"}}]}'
+	start_mock --jq '{content: "Tokyo is 22 °C ☀", tool_calls: [{id: "c1", name: "get_weather", arguments: {city: "Tokyo"}}, {id: "c2", name: "get_weather", arguments: {city: "Ōsaka"}}]}'
 	whole=$(llm-request -u "$MOCK_URL" req.json | jq -cS '.choices[0] | {message, finish_reason}')
 	run llm-request -S -u "$MOCK_URL" req.json
 	assert_success
@@ -77,7 +77,7 @@ replay() {
 }
 
 @test "--show writes the text on stderr as it comes" {
-	start_mock -e '{content: "Hello there, streaming world", chunk_bytes: 5}'
+	start_mock --jq '{content: "Hello there, streaming world", chunk_bytes: 5}'
 	run --separate-stderr llm-request -S --show -u "$MOCK_URL" req.json
 	assert_success
 	assert_equal "$stderr" 'Hello there, streaming world'
@@ -88,7 +88,7 @@ replay() {
 sse() { # sse TEXT...: serve these events (printf format) as the stream
 	printf "$@" >stream.sse
 	printf '[{"sse_file":"%s/stream.sse"}]' "$TMP" >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 }
 
 CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":%s,"finish_reason":%s}]}'
@@ -201,7 +201,7 @@ CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choic
 }
 
 @test "a stream that stalls is cut off by the idle timeout" {
-	start_mock -e '{content: "a long streamed answer that comes in pieces", chunk_bytes: 40, chunk_delay_ms: 3000}'
+	start_mock --jq '{content: "a long streamed answer that comes in pieces", chunk_bytes: 40, chunk_delay_ms: 3000}'
 	start=$SECONDS
 	run --separate-stderr llm-request -S -i 0.5 -u "$MOCK_URL" req.json
 	assert_failure 5
@@ -210,7 +210,7 @@ CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choic
 }
 
 @test "an error status to a stream request shows the error body" {
-	start_mock -e '{status: 400, error: {message: "stream_options only with stream"}}'
+	start_mock --jq '{status: 400, error: {message: "stream_options only with stream"}}'
 	run --separate-stderr llm-request -S -u "$MOCK_URL" req.json
 	assert_failure 4
 	[[ $stderr == *"HTTP 400: stream_options only with stream"* ]]
@@ -219,7 +219,7 @@ CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choic
 @test "llm-loop --stream: the whole loop over streams" {
 	mkdir tools.d
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
-	start_mock -j "$ROOT/tests/demo/model.jq"
+	start_mock --jq-file "$ROOT/tests/demo/model.jq"
 	run --separate-stderr llm-loop -S -d tools.d -u "$MOCK_URL" "What is 5 + 4?"
 	assert_success
 	assert_output '5 + 4 = 9.'
@@ -229,8 +229,8 @@ CHUNK='{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choic
 }
 
 @test "--show ends the text it shows with a newline" {
-	start_mock -e '{content: "no newline at the end"}'
-	llm-request -S -s -u "$MOCK_URL" req.json >/dev/null 2>shown
+	start_mock --jq '{content: "no newline at the end"}'
+	llm-request -S --show -u "$MOCK_URL" req.json >/dev/null 2>shown
 	[ "$(cat shown)" = 'no newline at the end' ]
 	[ "$(tail -c 1 shown | od -An -c | tr -d ' ')" = '\n' ]
 }

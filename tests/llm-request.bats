@@ -8,7 +8,7 @@ local_setup() {
 }
 
 @test "POSTs the request and writes the response" {
-	start_mock -e '{content: "Hello!"}'
+	start_mock --jq '{content: "Hello!"}'
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_success
 	[ -z "$stderr" ]
@@ -19,7 +19,7 @@ local_setup() {
 }
 
 @test "reads the request from stdin" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	run llm-request -u "$MOCK_URL" <req.json
 	assert_success
 	run jq -r '.path' mock.log
@@ -27,13 +27,13 @@ local_setup() {
 }
 
 @test "OPENAI_BASE_URL is used, a trailing slash is fine" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	OPENAI_BASE_URL="$MOCK_URL/" run llm-request req.json
 	assert_success
 }
 
 @test "sends the key, organization and project headers from the environment" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	OPENAI_API_KEY=sk-test-abcd1234 OPENAI_ORG_ID=org-1 OPENAI_PROJECT_ID=proj-2 \
 		run llm-request -u "$MOCK_URL" req.json
 	assert_success
@@ -42,7 +42,7 @@ local_setup() {
 }
 
 @test "a user's api-key or Authorization header replaces the bearer key, in any case" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	OPENAI_API_KEY=sk-openai-abcd1234 run --separate-stderr llm-request -u "$MOCK_URL" \
 		-H 'Api-Key: azure-key-5678' req.json
 	assert_success
@@ -60,14 +60,14 @@ local_setup() {
 }
 
 @test "no Authorization header without OPENAI_API_KEY" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	run llm-request -u "$MOCK_URL" req.json
 	run jq -c '.headers | has("authorization")' mock.log
 	assert_output false
 }
 
 @test "-m sets the model; else the body's, else LLM_MODEL, else gpt-4.1-mini" {
-	start_mock -e '{content: .model}'
+	start_mock --jq '{content: .model}'
 	run llm-request -u "$MOCK_URL" -m other req.json
 	run jq -r '.choices[0].message.content' <<<"$output"
 	assert_output other
@@ -81,7 +81,7 @@ local_setup() {
 }
 
 @test "the request it sends validates against OpenAI's schema" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	echo '{"messages":[{"role":"user","content":"hi"}]}' >nomodel.json
 	llm-request -u "$MOCK_URL" nomodel.json >/dev/null
 	run "$ROOT/tests/validate-request" --log mock.log
@@ -89,7 +89,7 @@ local_setup() {
 }
 
 @test "a 401 is exit 4 with the server's message and request id" {
-	start_mock -e '{status: 401, headers: {"x-request-id": "req_42"}, error: {message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key"}}'
+	start_mock --jq '{status: 401, headers: {"x-request-id": "req_42"}, error: {message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key"}}'
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_failure 4
 	assert_output ''
@@ -97,7 +97,7 @@ local_setup() {
 }
 
 @test "a 400 in the shape of other servers shows their message" {
-	start_mock -e '{status: 400, body: "{\"object\":\"error\",\"message\":\"bad tool_call_id\",\"type\":\"invalid_request_error\"}", headers: {"content-type": "application/json"}}'
+	start_mock --jq '{status: 400, body: "{\"object\":\"error\",\"message\":\"bad tool_call_id\",\"type\":\"invalid_request_error\"}", headers: {"content-type": "application/json"}}'
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_failure 4
 	[ "$stderr" = 'llm-request: HTTP 400: bad tool_call_id' ]
@@ -105,7 +105,7 @@ local_setup() {
 
 @test "a 429 is exit 5, but 429 insufficient_quota is exit 4" {
 	echo '[{"status":429,"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}},{"status":429,"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}]' >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" req.json
 	assert_failure 5
 	[[ $stderr == *"HTTP 429: Rate limit reached"* ]]
@@ -115,7 +115,7 @@ local_setup() {
 }
 
 @test "a 500 HTML page is exit 5 with readable text" {
-	start_mock -e '{status: 502, body: "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"}'
+	start_mock --jq '{status: 502, body: "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"}'
 	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
@@ -123,7 +123,7 @@ local_setup() {
 }
 
 @test "a 200 body that is not JSON is exit 5, nothing on stdout" {
-	start_mock -e '{body: "<html>surprise</html>"}'
+	start_mock --jq '{body: "<html>surprise</html>"}'
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
@@ -131,7 +131,7 @@ local_setup() {
 }
 
 @test "a truncated body is exit 5, nothing on stdout" {
-	start_mock -e '{content: "a long enough answer", truncate: 40}'
+	start_mock --jq '{content: "a long enough answer", truncate: 40}'
 	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
@@ -139,7 +139,7 @@ local_setup() {
 }
 
 @test "a dropped connection is exit 5" {
-	start_mock -e '{drop: true}'
+	start_mock --jq '{drop: true}'
 	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" req.json
 	assert_failure 5
 	assert_output ''
@@ -154,21 +154,21 @@ local_setup() {
 }
 
 @test "-t bounds a server that does not answer: exit 5" {
-	start_mock -e '{content: "late", delay_ms: 5000}'
+	start_mock --jq '{content: "late", delay_ms: 5000}'
 	run --separate-stderr llm-request -r 0 -u "$MOCK_URL" -t 0.5 req.json
 	assert_failure 5
 	[[ $stderr == *"imed out"* ]]
 }
 
 @test "an error object inside a 200 is exit 5" {
-	start_mock -e '{response: {error: {message: "upstream model failed"}}}'
+	start_mock --jq '{response: {error: {message: "upstream model failed"}}}'
 	run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_failure 5
 	[[ $stderr == *"upstream model failed"* ]]
 }
 
 @test "bad request input is exit 3 and nothing is sent" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	run --separate-stderr llm-request -u "$MOCK_URL" <<<'{"messages": '
 	assert_failure 3
 	run --separate-stderr llm-request -u "$MOCK_URL" <<<'[1]'
@@ -193,7 +193,7 @@ local_setup() {
 }
 
 @test "the API key never appears in messages" {
-	start_mock -e '{status: 401, error: {message: "nope"}}'
+	start_mock --jq '{status: 401, error: {message: "nope"}}'
 	OPENAI_API_KEY=sk-verysecret-0000 run --separate-stderr llm-request -u "$MOCK_URL" req.json
 	assert_failure 4
 	[[ $stderr != *verysecret* ]]
@@ -201,7 +201,7 @@ local_setup() {
 }
 
 @test "what the request lacks is added; what it has is replaced or merged" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	llm-request -u "$MOCK_URL" -S <<<'{"messages":[],"stream":false,"stream_options":{"x":1}}' >/dev/null
 	llm-request -u "$MOCK_URL" -m other <<<'{"model":"mine","messages":[]}' >/dev/null
 	LLM_MODEL=env run llm-request -u "$MOCK_URL" -S <<<'{"messages":[{"role":"user","content":"é"}],"temperature":0}'
@@ -213,7 +213,7 @@ local_setup() {
 }
 
 @test "input that is not strict JSON is refused before sending: exit 3" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	for doc in '{"messages":[1,]}' '{"messages":["\ud83d"]}' '{"messages":[],"x":nan}' '{"messages":[]} {}' $'{"messages":["\xff"]}' '{"messages":["a\u12"]}'; do
 		run --separate-stderr llm-request -u "$MOCK_URL" <<<"$doc"
 		assert_failure 3
@@ -224,7 +224,7 @@ local_setup() {
 }
 
 @test "a key written with escapes is read as the key it spells" {
-	start_mock -e '{content: .model}'
+	start_mock --jq '{content: .model}'
 	run llm-request -u "$MOCK_URL" <<<'{"mod\u0065l":"spelled","messages":[]}'
 	assert_success
 	run jq -r '.choices[0].message.content' <<<"$output"
@@ -232,7 +232,7 @@ local_setup() {
 }
 
 @test "killed while waiting, it leaves no temporary file behind" {
-	start_mock -e '{content: "late", delay_ms: 5000}'
+	start_mock --jq '{content: "late", delay_ms: 5000}'
 	llm-request -u "$MOCK_URL" -O out.json req.json 3>&- &
 	pid=$!
 	sleep 0.5
@@ -243,7 +243,7 @@ local_setup() {
 }
 
 @test "CR or LF in the key, organization, project or a -H header: exit 2, nothing sent" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	for var in OPENAI_API_KEY OPENAI_ORG_ID OPENAI_PROJECT_ID; do
 		for bad in $'sk-a\r\nX-Injected: 1' $'sk-a\nX-Injected: 1' $'sk-a\rX'; do
 			run --separate-stderr env "$var=$bad" llm-request -u "$MOCK_URL" req.json
@@ -279,7 +279,7 @@ local_setup() {
 }
 
 @test "a base URL with a query string keeps it after the path" {
-	start_mock -e '{content: "ok"}'
+	start_mock --jq '{content: "ok"}'
 	run llm-request -u "$MOCK_URL?api-version=2024-10-21" req.json
 	assert_success
 	run llm-request -u "$MOCK_URL/?api-version=2024-10-21&x=1" req.json
@@ -291,7 +291,7 @@ local_setup() {
 
 @test "the key does not stay in llm-request's environment" {
 	[ -z "${LLM_TEST_VALGRIND:-}" ] || skip "valgrind keeps a copy of the environment of its own"
-	start_mock -e '{content: "ok", delay_ms: 1500}'
+	start_mock --jq '{content: "ok", delay_ms: 1500}'
 	OPENAI_API_KEY=sk-kept-secret-4321 llm-request -u "$MOCK_URL" req.json >out.json &
 	pid=$!
 	for i in $(seq 1 $((200 * TIME_FACTOR))); do

@@ -13,7 +13,7 @@ local_setup() {
 script() { # script REPLY... : a mock script of these replies
 	local IFS=,
 	printf '[%s]' "$*" >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 }
 
 ADD='{"tool_calls":[{"id":"c1","name":"add","arguments":{"a":5,"b":4}}]}'
@@ -21,14 +21,14 @@ ADD='{"tool_calls":[{"id":"c1","name":"add","arguments":{"a":5,"b":4}}]}'
 @test "settings.json records the run's settings, and no secret" {
 	script '{"content":"hi"}'
 	OPENAI_API_KEY=sk-secret run --separate-stderr llm-loop -d mytools -k k -m m1 -u "$MOCK_URL" \
-		-n 3 -t 9 -r 1 -T 4 -P 2 -e HOME -a add -x rm -g true -X no "Hello"
+		-n 3 -t 9 -r 1 -T 4 -P 2 -b 4096 -L as=1G -Lcpu=5 -e HOME -a add -x rm -g true -X no "Hello"
 	assert_success
 	run stat -c %a k/settings.json
 	assert_output 600
 	run jq -cS . k/settings.json
 	json_eq "$output" "{\"version\":1,\"dir\":\"$TMP/mytools\",\"model\":\"m1\",\"base_url\":\"$MOCK_URL\",
 		\"max_turns\":3,\"final\":false,\"timeout\":\"9\",\"retries\":\"1\",\"tool_timeout\":\"4\",
-		\"jobs\":\"2\",\"env\":[\"HOME\"],\"sandbox\":null,\"confirm\":false,\"allow\":\"add\",
+		\"jobs\":\"2\",\"max_output\":\"4096\",\"limits\":[\"as=1G\",\"cpu=5\"],\"env\":[\"HOME\"],\"sandbox\":null,\"confirm\":false,\"allow\":\"add\",
 		\"deny\":\"rm\",\"guards\":[\"true\"],\"refusal\":\"no\",\"no_tools\":false,\"text_calls\":false}"
 	run grep -r sk-secret k
 	assert_failure
@@ -239,19 +239,19 @@ question" >/dev/null || true
 	for d in 20260101T000000Z-aaaaaa 20260102T000000Z-bbbbbb 20260103T000000Z-cccccc; do
 		mkdir "runs/$d" && echo '{}' >"runs/$d/001-request.json"
 	done
-	run --separate-stderr llm-runs prune -k 1
+	run --separate-stderr llm-runs prune --all-but 1
 	assert_success
 	assert_equal "$stderr" ''
 	run ls runs
 	assert_output 20260103T000000Z-cccccc
 }
 
-@test "llm-runs prune -d DAYS removes runs older than that" {
+@test "llm-runs prune --days DAYS removes runs older than that" {
 	mkdir -m 700 runs
 	old=$(date -u -d '10 days ago' +%Y%m%dT%H%M%SZ)-aaaaaa
 	new=$(date -u +%Y%m%dT%H%M%SZ)-bbbbbb
 	mkdir "runs/$old" "runs/$new" "runs/unrelated"
-	run llm-runs prune -d 7
+	run llm-runs prune --days 7
 	assert_success
 	run ls runs
 	assert_output "$(printf '%s\n%s' "$new" unrelated)"
@@ -262,7 +262,7 @@ question" >/dev/null || true
 	assert_failure 2
 	assert_equal "$output" ''
 	[[ $stderr == usage:* ]]
-	assert_equal "${stderr##*$'\n'}" 'llm-runs: prune: give -k COUNT or -d DAYS'
+	assert_equal "${stderr##*$'\n'}" 'llm-runs: prune: give --all-but COUNT or --days DAYS'
 	run --separate-stderr llm-runs frobnicate
 	assert_failure 2
 	assert_equal "${stderr##*$'\n'}" 'llm-runs: unknown command: frobnicate'
@@ -319,7 +319,7 @@ question" >/dev/null || true
 	flock runs/20260101T000000Z-aaaaaa sleep 3 3>&- &
 	pid=$!
 	sleep 0.3
-	run --separate-stderr llm-runs prune -k 0
+	run --separate-stderr llm-runs prune --all-but 0
 	assert_success
 	run ls runs
 	assert_output 20260101T000000Z-aaaaaa
@@ -337,7 +337,7 @@ question" >/dev/null || true
 	assert_equal "$stderr" 'llm-loop: k/settings.json: not a settings file'
 }
 
-@test "settings.json and summary.json are written as jq writes them (llm-status -s, -r)" {
+@test "settings.json and summary.json are written as jq writes them (llm-status --settings, --summary)" {
 	script "$ADD" '{"content":"9","usage":{"prompt_tokens":20,"completion_tokens":2,"total_tokens":22}}'
 	run llm-loop -d mytools -k k -u "http://u:pw@${MOCK_URL#http://}" -g true "go"
 	assert_success
@@ -354,6 +354,8 @@ question" >/dev/null || true
   \"retries\": null,
   \"tool_timeout\": null,
   \"jobs\": null,
+  \"max_output\": null,
+  \"limits\": [],
   \"env\": [],
   \"sandbox\": null,
   \"confirm\": false,
@@ -368,27 +370,27 @@ question" >/dev/null || true
 }"
 	[ "$(tail -c 1 k/settings.json | od -An -c | tr -d ' ')" = '\n' ]
 	# Written again from the same files, only the end time may differ.
-	run llm-status -r k answer 0 2026-01-02T03:04:05Z
+	run llm-status --summary k answer 0 2026-01-02T03:04:05Z
 	assert_success
 	diff <(sed '/"ended"/d' k/summary.json) <(sed '/"ended"/d' <<<"$output")
 	run jq -c '.tool_calls[0] | [.turn, .id, .name, .outcome, (.duration | type)]' k/summary.json
 	assert_output '[1,"c1","add","ran","number"]'
 }
 
-@test "llm-status -s, -r: bad input says what and exits 2 or 3, nothing on stdout" {
-	run --separate-stderr llm-status -s colour=red max_turns=3
+@test "llm-status --settings, --summary: bad input says what and exits 2 or 3, nothing on stdout" {
+	run --separate-stderr llm-status --settings colour=red max_turns=3
 	assert_failure 2
 	assert_output ''
 	assert_equal "$stderr" 'llm-status: not a setting: colour=red'
-	run --separate-stderr llm-status -s max_turns=x
+	run --separate-stderr llm-status --settings max_turns=x
 	assert_failure 2
 	assert_equal "$stderr" 'llm-status: max_turns: not a number: x'
 	mkdir k
 	echo '{"choices":' >k/001-response.json
-	run --separate-stderr llm-status -r k error 5 2026-01-02T03:04:05Z
+	run --separate-stderr llm-status --summary k error 5 2026-01-02T03:04:05Z
 	assert_failure 3
 	assert_output ''
 	assert_equal "$stderr" 'llm-status: k/001-response.json: not JSON'
-	run --separate-stderr llm-status -r k error five 2026-01-02T03:04:05Z
+	run --separate-stderr llm-status --summary k error five 2026-01-02T03:04:05Z
 	assert_failure 2
 }

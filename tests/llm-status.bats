@@ -12,7 +12,7 @@ local_setup() {
 	echo '{"name":"nap","parameters":{"type":"object"}}' >mytools/nap.json
 	chmod +x mytools/nap
 	# A model that thinks for 0.8 s, calls nap twice, then answers.
-	start_mock -e 'if .messages[-1].role == "user"
+	start_mock --jq 'if .messages[-1].role == "user"
 		then {delay_ms: 800, tool_calls: [{id: "a", name: "nap", arguments: {}},
 			{id: "b", name: "nap", arguments: {}}, {id: "c", name: "bad\u001b]0;x", arguments: {}}]}
 		else {content: "done"} end'
@@ -53,10 +53,10 @@ on_pty() {
 	assert_equal "$stderr" ''
 	run --separate-stderr llm-status
 	assert_failure 2
-	assert_equal "$stderr" 'usage: llm-status [-c CALLS] [TEXT]
-       llm-status -s [NAME=VALUE ...]
-       llm-status -r DIR HOW STATUS STARTED [MODEL]'
-	run --separate-stderr llm-status -c calls.json text
+	assert_equal "$stderr" 'usage: llm-status [--calls CALLS] [TEXT]
+       llm-status --settings [NAME=VALUE ...]
+       llm-status --summary DIR HOW STATUS STARTED [MODEL]'
+	run --separate-stderr llm-status --calls calls.json text
 	assert_failure 2
 }
 
@@ -71,7 +71,7 @@ on_pty() {
 
 @test "-S: the line while the model thinks, erased before the streamed text" {
 	stop_mock
-	start_mock -e '{delay_ms: 800, content: "Hello there"}'
+	start_mock --jq '{delay_ms: 800, content: "Hello there"}'
 	for way in direct held; do
 		[ "$way" = held ] && start_holder
 		on_pty "llm-loop -S -d mytools -u $MOCK_URL go"
@@ -90,17 +90,17 @@ on_pty() {
 	assert_output 'Hello there'
 }
 
-@test "llm-request -T: on a terminal, made safe, erased before the text" {
+@test "llm-request --status: on a terminal, made safe, erased before the text" {
 	stop_mock
-	start_mock -e '{delay_ms: 600, content: "Hi"}'
+	start_mock --jq '{delay_ms: 600, content: "Hi"}'
 	echo '{"messages":[{"role":"user","content":"x"}]}' >req.json
-	on_pty "llm-request -u $MOCK_URL -S -T '"$'waiting \e]0;x'"' req.json >out"
+	on_pty "llm-request -u $MOCK_URL -S --status '"$'waiting \e]0;x'"' req.json >out"
 	assert_success
 	assert_output --regexp $'^\rwaiting \\\\e]0;x \xc2\xb7 [0-9.]+ s\e\\[K'
 	[[ $output == *$'s\e[K\r\e[KHi\r' ]]
 	[[ $output != *$'\e]0;x'* ]]
 	# stderr not a terminal: the text only.
-	on_pty "llm-request -u $MOCK_URL -S -s -T waiting req.json 2>err >out"
+	on_pty "llm-request -u $MOCK_URL -S --show --status waiting req.json 2>err >out"
 	assert_success
 	assert_output ''
 	run cat err

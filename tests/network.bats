@@ -9,7 +9,7 @@ local_setup() {
 }
 
 @test "a server whose CA is unknown: exit 4 at once, no retry, the fix named" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_tls
 	run --separate-stderr llm-request -u "$TLS_URL" <<<"$REQUEST"
 	[ "$status" -eq 4 ]
@@ -22,7 +22,7 @@ local_setup() {
 }
 
 @test "--cacert FILE trusts the private CA" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_tls
 	run --separate-stderr llm-request --cacert "$TMP/ca.crt" -u "$TLS_URL" <<<"$REQUEST"
 	[ "$status" -eq 0 ]
@@ -41,7 +41,7 @@ local_setup() {
 }
 
 @test "CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR are honoured as curl does" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_tls
 	make_ca other
 	mkdir "$TMP/certs"
@@ -64,7 +64,7 @@ local_setup() {
 }
 
 @test "a certificate for another name fails as refused, even with its CA" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_tls
 	run --separate-stderr llm-request --cacert "$TMP/ca.crt" -r 3 -u "${TLS_URL/127.0.0.1/localhost}" <<<"$REQUEST"
 	[ "$status" -eq 4 ]
@@ -74,7 +74,7 @@ local_setup() {
 }
 
 @test "llm-loop --cacert passes the CA to llm-request" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_tls
 	run --separate-stderr llm-loop -N -u "$TLS_URL" "hi"
 	[ "$status" -eq 4 ]
@@ -88,7 +88,7 @@ local_setup() {
 }
 
 @test "http_proxy: the request goes through the proxy" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_proxy
 	run --separate-stderr env http_proxy="$PROXY_URL" llm-request -u "$MOCK_URL" <<<"$REQUEST"
 	[ "$status" -eq 0 ]
@@ -98,7 +98,7 @@ local_setup() {
 }
 
 @test "https_proxy: a TLS request tunnels through the proxy (CONNECT)" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	start_tls
 	start_proxy
 	run --separate-stderr env https_proxy="$PROXY_URL" llm-request --cacert "$TMP/ca.crt" -u "$TLS_URL" <<<"$REQUEST"
@@ -110,7 +110,7 @@ local_setup() {
 }
 
 @test "a proxy that is down is a transient failure; no_proxy bypasses it" {
-	start_mock -e '{content: "hello"}'
+	start_mock --jq '{content: "hello"}'
 	dead=$(unused_port)
 	run --separate-stderr env http_proxy="http://127.0.0.1:$dead" llm-request -r 1 -u "$MOCK_URL" <<<"$REQUEST"
 	[ "$status" -eq 5 ]

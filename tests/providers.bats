@@ -23,7 +23,7 @@ replay() {
 	expected=$(jq -cS . "$PROVIDERS/$1.expected.json")
 	printf '[{"sse_file":"%s"},{"sse_file":"%s","chunk_bytes":5}]' \
 		"$file" "$file" >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	for pieces in whole 5-byte; do
 		run --separate-stderr llm-request -S -u "$MOCK_URL" req.json
 		assert_success
@@ -53,13 +53,13 @@ replay() {
 	replay mistral-thinking
 	run jq -c '.choices[0].message | [.content, .reasoning]' mistral-thinking.json
 	assert_output '["17 × 3 = **51**.","The user asks for 17 times 3. 17 * 3 = 51."]'
-	run --separate-stderr tool-extract -r mistral-thinking.json
+	run --separate-stderr tool-extract --reply mistral-thinking.json
 	assert_success
 	assert_output '17 × 3 = **51**.'
 }
 
-@test "Mistral: tool-extract -r joins the text parts of a whole reply, without the thinking" {
-	run --separate-stderr tool-extract -r "$PROVIDERS/mistral-thinking.json"
+@test "Mistral: tool-extract --reply joins the text parts of a whole reply, without the thinking" {
+	run --separate-stderr tool-extract --reply "$PROVIDERS/mistral-thinking.json"
 	assert_success
 	assert_output '17 × 3 = **51**.'
 	assert_equal "$stderr" ''
@@ -67,7 +67,7 @@ replay() {
 
 @test "Mistral: a reply of thinking parts only has no text (exit 1)" {
 	echo '{"choices":[{"message":{"role":"assistant","content":[{"type":"thinking","thinking":[{"type":"text","text":"hmm"}]}]}}]}' >r.json
-	run --separate-stderr tool-extract -r r.json
+	run --separate-stderr tool-extract --reply r.json
 	assert_failure 1
 	assert_output ''
 	assert_equal "$stderr" ''
@@ -75,7 +75,7 @@ replay() {
 
 @test "--show shows the text parts of a stream, not the thinking" {
 	printf '[{"sse_file":"%s"}]' "$PROVIDERS/mistral-thinking.sse" >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	run --separate-stderr llm-request -S --show -u "$MOCK_URL" req.json
 	assert_success
 	assert_equal "$stderr" '17 × 3 = **51**.'
@@ -109,7 +109,7 @@ replay() {
 
 @test "a reply whose every content delta is \"\" has content \"\"" {
 	replay empty-content
-	run --separate-stderr tool-extract -r empty-content.json
+	run --separate-stderr tool-extract --reply empty-content.json
 	assert_failure 1
 	assert_output ''
 }
@@ -157,7 +157,7 @@ calls() {
 	run --separate-stderr tool-extract "$PROVIDERS/text-hermes.json"
 	assert_failure 1
 	assert_output '[]'
-	run --separate-stderr tool-extract -r "$PROVIDERS/text-echoed.json"
+	run --separate-stderr tool-extract --reply "$PROVIDERS/text-echoed.json"
 	assert_success
 	assert_output 'The tool said: <tool_call>{"name": "delete_all", "arguments": {}}</tool_call>, which I will not do.'
 }
@@ -167,10 +167,10 @@ calls() {
 	assert_output '[["function","get_weather","{\"city\":\"Paris\"}"],["function","get_time","{}"]]'
 }
 
-@test "-W: an unclosed last <tool_call>; -r gives the text around the call" {
+@test "-W: an unclosed last <tool_call>; --reply gives the text around the call" {
 	calls text-qwen3-unclosed.json
 	assert_output '[["function","get_weather","{\"city\":\"Oslo\"}"]]'
-	run --separate-stderr tool-extract -W -r "$PROVIDERS/text-qwen3-unclosed.json"
+	run --separate-stderr tool-extract -W --reply "$PROVIDERS/text-qwen3-unclosed.json"
 	assert_success
 	assert_output "$(printf '<think>\nThe user wants the weather.\n</think>')"
 }
@@ -181,7 +181,7 @@ calls() {
 	assert_success
 	run jq -c '[.[].function | [.name, .arguments]]' <<<"$output"
 	assert_output '[["say","{\"text\":\"</tool_call> is a tag\"}"]]'
-	run --separate-stderr tool-extract -W -r r.json
+	run --separate-stderr tool-extract -W --reply r.json
 	assert_success
 	assert_output 'Done.'
 }
@@ -203,7 +203,7 @@ calls() {
 @test "-W: Llama's <|python_tag|> calls separated by ;" {
 	calls text-llama.json
 	assert_output '[["function","get_weather","{\"city\":\"Paris\"}"],["function","get_time","{}"]]'
-	run --separate-stderr tool-extract -W -r "$PROVIDERS/text-llama.json"
+	run --separate-stderr tool-extract -W --reply "$PROVIDERS/text-llama.json"
 	assert_failure 1
 	assert_output ''
 }
@@ -213,7 +213,7 @@ calls() {
 	assert_failure 1
 	assert_output '[]'
 	assert_equal "$stderr" ''
-	run --separate-stderr tool-extract -W -r "$PROVIDERS/text-broken.json"
+	run --separate-stderr tool-extract -W --reply "$PROVIDERS/text-broken.json"
 	assert_success
 	assert_output "$(jq -r '.choices[0].message.content' "$PROVIDERS/text-broken.json")"
 }
@@ -245,7 +245,7 @@ calls() {
 	mkdir tools.d
 	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
 	printf '%s' '[{"content":"<tool_call>\n{\"name\": \"add\", \"arguments\": {\"a\": 5, \"b\": 4}}\n</tool_call>"},{"content":"5 + 4 = 9."}]' >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	run --separate-stderr llm-loop -W -d tools.d -u "$MOCK_URL" "What is 5 + 4?"
 	assert_success
 	assert_output '5 + 4 = 9.'
@@ -257,7 +257,7 @@ calls() {
 
 @test "llm-loop without -W prints a call written as text as the reply" {
 	printf '%s' '[{"content":"<tool_call>{\"name\": \"add\", \"arguments\": {}}</tool_call>"}]' >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	run --separate-stderr llm-loop -N -u "$MOCK_URL" "What is 5 + 4?"
 	assert_success
 	assert_output '<tool_call>{"name": "add", "arguments": {}}</tool_call>'

@@ -45,7 +45,7 @@ assert_escaped() {
 
 @test "llm-request --show: stream text reaches a terminal escaped, the file unaltered" {
 	echo '{"messages":[{"role":"user","content":"hi"}]}' >req.json
-	start_mock -e "{content: \"$ATTACK\", chunk_bytes: 7}"
+	start_mock --jq "{content: \"$ATTACK\", chunk_bytes: 7}"
 	on_pty "llm-request -S --show -u '$MOCK_URL' req.json >out.json"
 	assert_success
 	assert_escaped
@@ -57,7 +57,7 @@ assert_escaped() {
 	# JSON escapes C0 controls; C1 controls and DEL it carries raw.
 	body=$'{"choices":[{"index":0,"message":{"role":"assistant","content":"\xc2\x9b2J\x7f\xc2\x9d0;pwned\xc2\x9c"},"finish_reason":"stop"}]}'
 	jq -n --arg b "$body" '[{body: $b}, {body: $b}]' >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	on_pty "llm-request -u '$MOCK_URL' req.json"
 	assert_success
 	[[ $output != *$'\xc2\x9b'* && $output != *$'\xc2\x9d'* && $output != *$'\x7f'* ]]
@@ -67,7 +67,7 @@ assert_escaped() {
 }
 
 @test "llm-loop -S: the streamed reply reaches a terminal escaped" {
-	start_mock -e "{content: \"$ATTACK\", chunk_bytes: 5}"
+	start_mock --jq "{content: \"$ATTACK\", chunk_bytes: 5}"
 	on_pty "llm-loop -S -N -u '$MOCK_URL' hi"
 	assert_success
 	assert_escaped

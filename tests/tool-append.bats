@@ -62,7 +62,7 @@ JSON
 
 @test "empty stdin appends only the assistant message; -u adds a user message" {
 	printf '%s' '{"choices":[{"message":{"role":"assistant","content":"Sunny."}}]}' >text.json
-	run tool-append -u "And tomorrow?" req.json text.json </dev/null
+	run tool-append --user "And tomorrow?" req.json text.json </dev/null
 	assert_success
 	run jq -c '.messages[1:]' <<<"$output"
 	json_eq "$output" '[{"role":"assistant","content":"Sunny."},{"role":"user","content":"And tomorrow?"}]'

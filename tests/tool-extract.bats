@@ -81,7 +81,7 @@ response() { # response MESSAGE_JSON
 
 @test "-r prints the reply text" {
 	response '{"role":"assistant","content":"It is 22 °C in Tokyo."}' >r.json
-	run tool-extract -r r.json
+	run tool-extract --reply r.json
 	assert_success
 	assert_output 'It is 22 °C in Tokyo.'
 }
@@ -148,17 +148,17 @@ response() { # response MESSAGE_JSON
 	printf '%s' '{"choices":[{"index":0,"message":{"role":"assistant","content":"a"}},{"index":1,"message":{"role":"assistant","tool_calls":[{"id":"x","function":{"name":"f","arguments":"{}"}}]}}]}' >r.json
 	run tool-extract r.json
 	assert_failure 1
-	run tool-extract -r r.json
+	run tool-extract --reply r.json
 	assert_output a
 }
 
 @test "-r falls back to the refusal when content is empty" {
 	response '{"role":"assistant","content":"","refusal":"No."}' >r.json
-	run tool-extract -r r.json
+	run tool-extract --reply r.json
 	assert_success
 	assert_output 'No.'
 	response '{"role":"assistant","content":""}' >r.json
-	run tool-extract -r r.json
+	run tool-extract --reply r.json
 	assert_failure 1
 	assert_output ''
 }
@@ -199,38 +199,38 @@ response() { # response MESSAGE_JSON
 
 @test "-r into a file or a pipe writes the text whole and unaltered, after a NUL too" {
 	response '{"role":"assistant","content":"a\u0000b\u001b[2J\rc\u009b\ttab"}' >r.json
-	run --separate-stderr tool-extract -r -O out r.json
+	run --separate-stderr tool-extract --reply -O out r.json
 	assert_success
 	[ -z "$stderr" ]
 	printf 'a\0b\033[2J\rc\302\233\ttab\n' >want
 	cmp want out
-	tool-extract -r r.json | cat >piped
+	tool-extract --reply r.json | cat >piped
 	cmp want piped
 }
 
 @test "-r to a terminal shows escape sequences escaped, newlines and tabs kept" {
 	response '{"role":"assistant","content":"a\u0000b\u001b]0;pwned\u0007\u001b[2J\rc\u009b\n\ttab"}' >r.json
-	script -qc "tool-extract -r r.json" /dev/null >tty.out
+	script -qc "tool-extract --reply r.json" /dev/null >tty.out
 	[ "$(tr -d '\r' <tty.out)" = $'a\\x00b\\e]0;pwned\\x07\\e[2J\\rc\\u{009b}\n\ttab' ]
 	! grep -q $'\e' tty.out
 }
 
-@test "-k: the reply only when it follows the request's JSON Schema, else exit 9" {
+@test "--check: the reply only when it follows the request's JSON Schema, else exit 9" {
 	echo '{"messages":[],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]},"strict":true}}}' >req.json
 	echo '{"choices":[{"message":{"role":"assistant","content":"{\"n\":3}"}}]}' >good.json
 	echo '{"choices":[{"message":{"role":"assistant","content":"{\"m\":3}"}}]}' >bad.json
-	run --separate-stderr tool-extract -r -k req.json good.json
+	run --separate-stderr tool-extract --reply --check req.json good.json
 	assert_success
 	assert_output '{"n":3}'
-	run --separate-stderr tool-extract -r --check req.json bad.json
+	run --separate-stderr tool-extract --reply --check req.json bad.json
 	assert_failure 9
 	assert_output ''
 	[[ $stderr == 'tool-extract: the reply does not follow the schema: /: '*'"n"'* ]]
 	# A request that asks for no schema checks nothing.
 	echo '{"messages":[]}' >plain.json
-	run --separate-stderr tool-extract -r -k plain.json bad.json
+	run --separate-stderr tool-extract --reply --check plain.json bad.json
 	assert_success
 	assert_output '{"m":3}'
-	run --separate-stderr tool-extract -k req.json good.json
+	run --separate-stderr tool-extract --check req.json good.json
 	assert_failure 2
 }

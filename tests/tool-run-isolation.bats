@@ -102,7 +102,7 @@ SH
 }
 
 @test "an isolated tool keeps the user's files, the network and PATH" {
-	start_mock -e '{content: "reachable"}'
+	start_mock --jq '{content: "reachable"}'
 	echo "the user's data" >data.txt
 	cat >tools.d/uses <<SH
 #!/bin/sh
@@ -152,7 +152,7 @@ exec head -c 100000 /dev/zero >'$TMP/big.out'
 SH
 	chmod 755 tools.d/trapper tools.d/xfsz
 	echo '[{"id":"t","type":"function","function":{"name":"trapper","arguments":"{}"}},{"id":"x","type":"function","function":{"name":"xfsz","arguments":"{}"}}]' >calls.json
-	run tool-run -t 0.5 -L fsize=10K calls.json
+	run tool-run -T 0.5 -L fsize=10K calls.json
 	assert_success
 	run jq -r '.[].content | fromjson | .error' <<<"$output"
 	assert_line --index 0 'tool trapper timed out after 0.5 s and was stopped'
@@ -238,7 +238,7 @@ SH
 	printf '#!/bin/sh\ncat >/dev/null\nsleep 0.2\necho ok\n' >tools.d/quick
 	chmod 755 tools.d/quick
 	jq -cn '[range(350) | {id: "c\(.)", type: "function", function: {name: "quick", arguments: "{}"}}]' >many.json
-	run --separate-stderr bash -c 'ulimit -n 1024 && exec tool-run -j 350 many.json'
+	run --separate-stderr bash -c 'ulimit -n 1024 && exec tool-run -P 350 many.json'
 	assert_success
 	run jq -r '[.[].content] | group_by(.) | map("\(.[0]) \(length)") | .[]' <<<"$output"
 	assert_output 'ok 350'

@@ -62,7 +62,7 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 @test "-j 1 runs the calls one after another, results still in order" {
 	calls nap '{}' 3 >calls.json
 	start=$(date +%s%N)
-	run tool-run -j 1 calls.json
+	run tool-run -P 1 calls.json
 	elapsed=$(ms_since "$start")
 	assert_success
 	run jq -c '[.[].tool_call_id]' <<<"$output"
@@ -74,7 +74,7 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 	n=$(unique_seconds)
 	tool hang "sleep $n & sleep $n"
 	calls hang '{}' 1 >calls.json
-	run tool-run -t 0.3 calls.json
+	run tool-run -T 0.3 calls.json
 	assert_success
 	run jq -r '.[0].content | fromjson | .error' <<<"$output"
 	assert_output 'tool hang timed out after 0.3 s and was stopped'
@@ -87,7 +87,7 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 	tool daemonize "setsid sleep $n & sleep 0.1; echo started"
 	calls daemonize '{}' 1 >calls.json
 	start=$(date +%s%N)
-	run tool-run -t 20 calls.json
+	run tool-run -T 20 calls.json
 	elapsed=$(ms_since "$start")
 	assert_success
 	run jq -r '.[0].content' <<<"$output"
@@ -101,11 +101,11 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 	tool big 'head -c 5000 /dev/zero | tr "\0" a'
 	tool noisy 'i=0; while [ $i -lt 2000 ]; do echo "noise line $i" >&2; i=$((i+1)); done; echo "the real reason" >&2; exit 2'
 	printf '[%s,%s]' "$(calls big '{}' 1 | jq -c '.[0]')" "$(calls noisy '{}' 1 | jq -c '.[0] | .id = "c2"')" >calls.json
-	run tool-run -o 1000 calls.json
+	run tool-run -b 1000 calls.json
 	assert_success
 	run jq -r '.[0].content' <<<"$output"
 	[[ $output == "$(head -c 1000 /dev/zero | tr '\0' a)"$'\n[output truncated at 1000 bytes]' ]]
-	run tool-run -o 1000 calls.json
+	run tool-run -b 1000 calls.json
 	run jq -r '.[1].content | fromjson | .error' <<<"$output"
 	[[ $output == *"the real reason" ]]
 	[ "${#output}" -lt 700 ]
@@ -313,7 +313,7 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 @test "--sandbox default: read-only files, private /tmp, no network" {
 	command -v bwrap >/dev/null || skip "bubblewrap is not installed"
 	bwrap --ro-bind / / --unshare-all true 2>/dev/null || skip "bwrap cannot create namespaces here"
-	start_mock -e '{content: "reachable"}'
+	start_mock --jq '{content: "reachable"}'
 	tool escape "touch '$ROOT/tests/sandbox-was-here' 2>/dev/null && echo wrote-repo
 touch /tmp/inside && echo wrote-tmp
 curl -s -m 2 '$MOCK_URL/models' >/dev/null && echo network
@@ -328,7 +328,7 @@ echo end"
 
 @test "--journal records each call; a rerun never runs a call twice" {
 	calls mark '{"city":"Oslo"}' 3 >calls.json
-	run tool-run -J journal calls.json
+	run tool-run --journal journal calls.json
 	assert_success
 	[ "$(wc -l <marks)" -eq 3 ]
 	run jq -c 'select(.started) | .started' journal
@@ -336,7 +336,7 @@ echo end"
 	# As if killed while c2 ran and before c3 started: c2 started, no result.
 	grep -v -e '"tool_call_id":"c2"' -e '"started":"c3"' -e '"tool_call_id":"c3"' journal >j2
 	rm marks
-	run tool-run -J j2 calls.json
+	run tool-run --journal j2 calls.json
 	assert_success
 	run jq -r '.[].content' <<<"$output"
 	assert_line --index 0 ok
@@ -349,7 +349,7 @@ echo end"
 @test "a torn last journal line is ignored" {
 	calls mark '{"city":"Oslo"}' 1 >calls.json
 	printf '{"started":"c1"}\n{"role":"tool","tool_call_id":"c1","con' >journal
-	run tool-run -J journal calls.json
+	run tool-run --journal journal calls.json
 	run jq -r '.[0].content' <<<"$output"
 	assert_output --partial 'interrupted'
 	[ ! -e marks ]
@@ -393,7 +393,7 @@ echo end"
 	calls mark '{"city":"Oslo"}' 1 >calls.json
 	echo precious >target
 	ln -s target journal
-	run --separate-stderr tool-run -J journal calls.json
+	run --separate-stderr tool-run --journal journal calls.json
 	assert_failure 3
 	assert_output ''
 	[ "$stderr" = 'tool-run: journal journal: a symbolic link; refused (the journal is written only as a file of its own)' ]
@@ -403,12 +403,12 @@ echo end"
 
 @test "a journal others can write to is refused; a new one is the user's alone" {
 	calls mark '{"city":"Oslo"}' 1 >calls.json
-	run tool-run -J new.journal calls.json
+	run tool-run --journal new.journal calls.json
 	assert_success
 	[ "$(stat -c %a new.journal)" = 600 ]
 	: >open.journal
 	chmod 622 open.journal
-	run --separate-stderr tool-run -J open.journal calls.json
+	run --separate-stderr tool-run --journal open.journal calls.json
 	assert_failure 3
 	[ "$stderr" = 'tool-run: journal open.journal: writable by others; refused (fix: chmod 600 open.journal, or remove it)' ]
 }

@@ -113,7 +113,7 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 	n=$(unique_seconds)
 	tool hang "sleep $n & sleep $n"
 	echo "[$(call h hang '"{}"')]" >calls.json
-	run tool-run -t 0.5 calls.json
+	run tool-run -T 0.5 calls.json
 	assert_success
 	run jq -r '.[0].content | fromjson | .error' <<<"$output"
 	assert_output 'tool hang timed out after 0.5 s and was stopped'
@@ -125,12 +125,12 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 	tool flood 'head -c 3000000 /dev/zero | tr "\0" x'
 	big=$(head -c 200000 /dev/zero | tr '\0' y)
 	printf '[{"id":"f","function":{"name":"flood","arguments":"{\\"pad\\":\\"%s\\"}"}}]' "$big" >calls.json
-	run tool-run -t 10 calls.json
+	run tool-run -T 10 calls.json
 	assert_success
 	run jq -r '.[0].content | length' <<<"$output"
 	[ "$output" -gt 1048576 ]
 	[ "$output" -lt 1048700 ]
-	run tool-run -t 10 calls.json
+	run tool-run -T 10 calls.json
 	[[ $output == *'[output truncated at 1048576 bytes]'* ]]
 }
 
@@ -191,9 +191,9 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 }
 
 @test "usage errors exit 2" {
-	run tool-run -t 0 x
+	run tool-run -T 0 x
 	assert_failure 2
-	run tool-run -t abc
+	run tool-run -T abc
 	assert_failure 2
 	run tool-run --list extra
 	assert_failure 2

@@ -175,7 +175,7 @@ JSON
 @test "a failing tool, a timeout and a denied tool come back as isError with tool-run's words" {
 	tool fail 'echo broken >&2; exit 3'
 	tool slow 'sleep 5'
-	serve -t 0.3 -x add
+	serve -T 0.3 -x add
 	send "$INIT"
 	send "$(call 1 fail '{}')"
 	send "$(call 2 slow '{}')"
@@ -283,7 +283,7 @@ JSON
 
 @test "-j bounds the calls running at once" {
 	tool step 'echo start >>"'"$TMP"'/steps"; sleep 0.3; echo end >>"'"$TMP"'/steps"; echo done'
-	serve -j 1
+	serve -P 1
 	send "$INIT"
 	send "$(call 1 step '{}')"
 	send "$(call 2 step '{}')"
@@ -295,7 +295,7 @@ JSON
 	assert_output $'start\nend\nstart\nend'
 	finish
 	rm steps
-	serve -j 2
+	serve -P 2
 	send "$INIT"
 	send "$(call 1 step '{}')"
 	send "$(call 2 step '{}')"
@@ -324,10 +324,10 @@ JSON
 }
 
 @test "-c is refused: the host asks the user; an operand is a usage error" {
-	run --separate-stderr tool-serve -d tools.d -c
+	run --separate-stderr tool-serve -d tools.d --confirm
 	assert_equal "$status" 2
 	assert_output ''
-	assert_equal "$stderr" 'tool-serve: -c: the host asks the user before a call; tool-serve has no terminal to ask on'
+	assert_equal "$stderr" 'tool-serve: --confirm: the host asks the user before a call; tool-serve has no terminal to ask on'
 	run --separate-stderr tool-serve -d tools.d extra
 	assert_equal "$status" 2
 	assert_output ''
@@ -341,10 +341,10 @@ JSON
 	[[ $stderr == *tools.d* ]]
 }
 
-@test "tool-run's policy options apply: -e passes a variable, -o caps the output" {
+@test "tool-run's policy options apply: -e passes a variable, -b caps the output" {
 	tool env 'echo "${GREETING:-unset}${OPENAI_API_KEY:+ key}"'
 	tool loud 'echo 0123456789abcdef'
-	GREETING=hello OPENAI_API_KEY=sk-secret serve -e GREETING -o 10
+	GREETING=hello OPENAI_API_KEY=sk-secret serve -e GREETING -b 10
 	send "$INIT"
 	send "$(call 1 env '{}')"
 	send "$(call 2 loud '{}')"

@@ -104,7 +104,7 @@ call() { # call NAME: a call of NAME without arguments, as a file
 	assert_success
 	[ "$(jq -r '.[0].content | fromjson | .error' <<<"$output")" = "tool slow timed out after 0.3 s and was stopped" ]
 	limited slow 'sleep 5; echo late' '{"timeout":20}'
-	run --separate-stderr tool-run -t 0.2 calls.json
+	run --separate-stderr tool-run -T 0.2 calls.json
 	assert_success
 	[ "$(jq -r '.[0].content | fromjson | .error' <<<"$output")" = "tool slow timed out after 0.2 s and was stopped" ]
 }
@@ -116,7 +116,7 @@ call() { # call NAME: a call of NAME without arguments, as a file
 	assert_success
 	[ "$(jq -r '.[0].content' <<<"$output")" = "$(printf '01234567\n[output truncated at 8 bytes]')" ]
 	limited loud 'printf "%s" 0123456789abcdefghij' '{"max_output":1000}'
-	run --separate-stderr tool-run -o 4 calls.json
+	run --separate-stderr tool-run -b 4 calls.json
 	assert_success
 	[ "$(jq -r '.[0].content' <<<"$output")" = "$(printf '0123\n[output truncated at 4 bytes]')" ]
 }
@@ -124,7 +124,7 @@ call() { # call NAME: a call of NAME without arguments, as a file
 @test "a sidecar that asks for isolation gets it under --sandbox none" {
 	limited whoami 'echo "pid $$"' '{"sandbox":"isolated"}'
 	call whoami
-	run --separate-stderr tool-run -s none calls.json
+	run --separate-stderr tool-run -B none calls.json
 	assert_success
 	[ "$(jq -r '.[0].content' <<<"$output")" = "pid 2" ]
 	limited whoami 'echo "pid $$"' '{"sandbox":"none"}'
@@ -159,7 +159,7 @@ call() { # call NAME: a call of NAME without arguments, as a file
 	[ ! -e made ]
 	printf '#!/bin/sh\nexec "$@"\n' >wrap
 	chmod +x wrap
-	run --separate-stderr tool-run -s "$TMP/wrap" calls.json
+	run --separate-stderr tool-run -B "$TMP/wrap" calls.json
 	assert_success
 	[ "$(jq -r '.[0].content' <<<"$output")" = wrote ]
 }

@@ -76,7 +76,7 @@ def mock(*args):
     """An llm-mock with args on a free port, for a with block: its URL."""
     mocks[0] += 1
     port_file = os.path.join(WORK, "port.%d" % mocks[0])
-    p = subprocess.Popen(["llm-mock", "-p", "0", "-P", port_file] + list(args),
+    p = subprocess.Popen(["llm-mock", "-p", "0", "--port-file", port_file] + list(args),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(400):
@@ -134,7 +134,7 @@ def bench_mcp(d):
     row("server's own round trip (a client in Python)", own[0], own[1], "")
     hold = os.path.join(WORK, "hold")
     os.mkdir(hold)
-    holder = subprocess.Popen(["tool-mcp", "-H", hold, "-M", cfg],
+    holder = subprocess.Popen(["tool-mcp", "--hold", hold, "-M", cfg],
                               stderr=subprocess.DEVNULL)
     os.environ["LLM_MCP_SOCKET"] = os.path.join(hold, "mcp.sock")
     try:
@@ -242,7 +242,7 @@ def main():
             "%.1f MB = %.1fx input" % (b[1] / m[1], b[2] / 1024,
                                         b[2] * 1024 / inp))
 
-    with mock("-e", "{content: \"ok\"}") as url:
+    with mock("--jq", "{content: \"ok\"}") as url:
         section("2. llm-request against curl, same body, same server")
         for label, body in (("small", small_req), ("10 MB", big_req)):
             a = measure(["llm-request", "-u", url, body])
@@ -261,13 +261,13 @@ def main():
     # between the two separates what a turn costs from what a run costs.
     script6 = write("loop6-script.json",
                     ([call_add] * 5 + [{"content": "9"}]) * (RUNS + 10))
-    with mock("-s", script) as url:
+    with mock("--script", script) as url:
         loop = measure(["llm-loop", "-q", "-u", url] + d + ["What is 5 + 4?"],
                        runs=RUNS)
-    with mock("-s", script6) as url:
+    with mock("--script", script6) as url:
         loop6 = measure(["llm-loop", "-q", "-u", url] + d + ["What is 5 + 4?"],
                         runs=RUNS)
-    with mock("-e", "{content: \"ok\"}") as url:
+    with mock("--jq", "{content: \"ok\"}") as url:
         post = measure(["curl", "-s", "-o", "/dev/null", "-H",
                         "Content-Type: application/json",
                         "--data-binary", "@" + small_req, url + "/chat/completions"])
@@ -299,14 +299,14 @@ def main():
     # costs a call; 8 calls in one run show it per call, not per run.
     calls8 = write("calls8.json", [dict(call, id="c%d" % i) for i in range(8)])
     iso = measure(["tool-run"] + d + [small_calls])
-    bare = measure(["tool-run", "-s", "none"] + d + [small_calls])
-    iso8 = measure(["tool-run", "-j", "1"] + d + [calls8])
-    bare8 = measure(["tool-run", "-j", "1", "-s", "none"] + d + [calls8])
+    bare = measure(["tool-run", "-B", "none"] + d + [small_calls])
+    iso8 = measure(["tool-run", "-P", "1"] + d + [calls8])
+    bare8 = measure(["tool-run", "-P", "1", "-B", "none"] + d + [calls8])
     row("tool-run 1 call, isolated (default)", iso[0], iso[1], "")
     row("tool-run 1 call, --sandbox none", bare[0], bare[1],
         "isolation costs %.2f ms" % ((iso[1] - bare[1]) * 1000))
-    row("tool-run 8 calls -j 1, isolated", iso8[0], iso8[1], "")
-    row("tool-run 8 calls -j 1, --sandbox none", bare8[0], bare8[1],
+    row("tool-run 8 calls -P 1, isolated", iso8[0], iso8[1], "")
+    row("tool-run 8 calls -P 1, --sandbox none", bare8[0], bare8[1],
         "isolation costs %.2f ms per call" % ((iso8[1] - bare8[1]) * 1000 / 8))
 
     section("5. streaming")
@@ -322,8 +322,8 @@ def main():
         f.write('data: {"id":"x","object":"chat.completion.chunk","choices":'
                 '[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
     size = os.path.getsize(stream)
-    with mock("-e", '{sse_file: "%s"}' % stream) as url:
-        st = measure(["llm-request", "-S", "-M", str(1 << 30), "-u", url, small_req],
+    with mock("--jq", '{sse_file: "%s"}' % stream) as url:
+        st = measure(["llm-request", "-S", "--max-response", str(1 << 30), "-u", url, small_req],
                      runs=5)
         cu = measure(["curl", "-s", "-N", "-o", "/dev/null", "--data-binary",
                       "@" + small_req, url + "/chat/completions"], runs=5)
@@ -334,10 +334,10 @@ def main():
     # First byte: the mock holds the stream back 300 ms; both clients start
     # at once, and we note when each first writes a byte.
     lat = {"llm-request": [], "curl": []}
-    with mock("-e", '{content: "first byte", delay_ms: 300, chunk_bytes: 64}') as url:
+    with mock("--jq", '{content: "first byte", delay_ms: 300, chunk_bytes: 64}') as url:
         for _ in range(max(5, RUNS // 3)):
             for name, argv, which in (
-                    ("llm-request", ["llm-request", "-S", "-s", "-u", url, small_req], "stderr"),
+                    ("llm-request", ["llm-request", "-S", "--show", "-u", url, small_req], "stderr"),
                     ("curl", ["curl", "-s", "-N", "--data-binary", "@" + small_req,
                               url + "/chat/completions"], "stdout")):
                 t0 = time.perf_counter()
@@ -367,7 +367,7 @@ def main():
                 for i in range(n)[::-1]]))
     for name, argv in (
             ("tool-extract", lambda r, c: ["tool-extract", r]),
-            ("tool-run --dry-run", lambda r, c: ["tool-run"] + d + ["-n", c]),
+            ("tool-run --dry-run", lambda r, c: ["tool-run"] + d + ["--dry-run", c]),
             ("tool-append", lambda r, c: ["tool-append", small_req, r])):
         prev = None
         for n in (1000, 10000, 100000):
@@ -397,8 +397,8 @@ def main():
         calls = write("ids%d.json" % n, [{"id": "c%d" % i, "type": "function",
             "function": {"name": "pat", "arguments": json.dumps(
                 {"id": "item-%d" % i, "s": "a "})}} for i in range(n)])
-        t = measure(["tool-run", "-n"] + d + [calls], runs=max(3, RUNS // 6))
-        row("tool-run -n, %d calls, 2 patterns each" % n, t[0], t[1],
+        t = measure(["tool-run", "--dry-run"] + d + [calls], runs=max(3, RUNS // 6))
+        row("tool-run --dry-run, %d calls, 2 patterns each" % n, t[0], t[1],
             "%.1f us per call" % (t[1] / n * 1e6))
 
     section("8. tool-serve: tools/call of add over stdio, per call")

@@ -138,7 +138,7 @@ def main():
     no_holder = dict(env, LLM_HOLDER=os.path.join(WORK, "no-holder"))
     results = {}
     port_file = os.path.join(WORK, "mock.port")
-    with process(["llm-mock", "-p", "0", "-P", port_file, "-e", MODEL]):
+    with process(["llm-mock", "-p", "0", "--port-file", port_file, "--jq", MODEL]):
         mock_port = int(wait_for_file(port_file))
         tls_port = free_port()
         d, conf = nginx_conf(tls_port, mock_port)

@@ -1,4 +1,4 @@
-# model.jq: a deterministic offline model for "llm-mock -j model.jq".
+# model.jq: a deterministic offline model for "llm-mock --jq-file model.jq".
 #
 # Input:  a Chat Completions request body ($n, the request number, is bound
 #         by llm-mock and not needed here).

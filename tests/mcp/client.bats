@@ -124,12 +124,12 @@ our_servers() {
 @test "a long-running call hits -t and is cancelled; the next call on the same server works" {
 	config
 	mkdir hold
-	tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	tool-mcp --hold "$TMP/hold" -M mcp.json 2>holder.err &
 	HOLDER=$!
 	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
 	calls ev_trigger-long-running-operation '{"duration":30,"steps":30}' >slow.json
 	start=$SECONDS
-	run --separate-stderr tool-run -d tools -t 2 slow.json
+	run --separate-stderr tool-run -d tools -T 2 slow.json
 	assert_success
 	[ $((SECONDS - start)) -lt $((20 * TIME_FACTOR)) ]
 	jq -e '.[0].content | fromjson | .error | test("timed out after 2 s")' <<<"$output"
@@ -167,7 +167,7 @@ our_servers() {
 		'{"tool_calls":[{"name":"mem_create_entities","arguments":{"entities":[{"name":"Ada","entityType":"person","observations":["wrote the first program"]}]}}]}' \
 		'{"tool_calls":[{"name":"mem_read_graph","arguments":{}}]}' \
 		'{"content":"done"}' >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	run --separate-stderr llm-loop -u "$MOCK_URL" -m test -d tools -M mcp.json "Remember Ada"
 	assert_success
 	assert_output "done"
@@ -186,7 +186,7 @@ our_servers() {
 	printf '[%s,%s]' \
 		'{"tool_calls":[{"name":"ev_trigger-long-running-operation","arguments":{"duration":60,"steps":60}}]}' \
 		'{"content":"done"}' >script.json
-	start_mock -s script.json
+	start_mock --script script.json
 	llm-loop -u "$MOCK_URL" -m test -d tools -M mcp.json -T 120 "go" >/dev/null 2>&1 &
 	loop=$!
 	for _ in $(seq 1 $((200 * TIME_FACTOR))); do
@@ -232,7 +232,7 @@ our_servers() {
 	run --separate-stderr tool-mcp -l -M mcp.json
 	assert_success
 	jq -e 'length > 20 and all(.[]; .type == "function")' <<<"$output"
-	run --separate-stderr tool-mcp -l -R -M mcp.json
+	run --separate-stderr tool-mcp -l --routes -M mcp.json
 	jq -e '[.[] | select(.function.name == "fs_write_file")][0].mcp | .server == "fs" and .tool == "write_file" and .annotations.destructiveHint == true' <<<"$output"
 	[ -z "$(our_servers)" ]
 	run ls /tmp
@@ -317,7 +317,7 @@ fake() {
 @test "a tools/list_changed within a run is honoured" {
 	fake
 	mkdir hold
-	tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	tool-mcp --hold "$TMP/hold" -M mcp.json 2>holder.err &
 	HOLDER=$!
 	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
 	run tool-run -d tools --list
@@ -335,7 +335,7 @@ fake() {
 @test "a dead server gets the call an error and is started again for the next" {
 	fake
 	mkdir hold
-	tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	tool-mcp --hold "$TMP/hold" -M mcp.json 2>holder.err &
 	HOLDER=$!
 	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
 	calls fk_die '{}' >calls.json
@@ -390,7 +390,7 @@ fake() {
 	# The default sandbox has a private /tmp and binds the current
 	# directory: run from /tmp, so that the server's root below $TMP and
 	# Node (wherever this checkout is, perhaps below /tmp) are both seen.
-	run --separate-stderr sh -c 'cd /tmp && exec tool-run -d "$1/tools" -M "$1/mcp.json" -s default "$1/calls.json"' sh "$TMP"
+	run --separate-stderr sh -c 'cd /tmp && exec tool-run -d "$1/tools" -M "$1/mcp.json" -B default "$1/calls.json"' sh "$TMP"
 	assert_success
 	jq -e '.[0].content | fromjson | .error | test("tool fs_write_file failed with exit status 1: .*(read-only|EROFS)")' <<<"$output"
 	[ ! -e root/new.txt ]
@@ -490,14 +490,14 @@ conformance() {
 	config
 	calls ev_get-sum '{"a":1,"b":2}' ev_echo '{"message":"0123456789abcdefghij"}' >calls.json
 	echo '{"started":"1"}' >journal
-	run --separate-stderr tool-run -d tools -M mcp.json -J journal -o 12 calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json --journal journal -b 12 calls.json
 	assert_success
 	jq -e '.[0].content | fromjson | .error | startswith("interrupted: this call was started")' <<<"$output"
 	run jq -r '.[1].content' <<<"$output"
 	assert_output "$(printf 'Echo: 012345\n[output truncated at 12 bytes]')"
 	run grep -c '"get-sum"' wire.ev
 	assert_output 0
-	run --separate-stderr tool-run -d tools -M mcp.json -J journal calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json --journal journal calls.json
 	run jq -r '.[1].content' <<<"$output"
 	assert_output "$(printf 'Echo: 012345\n[output truncated at 12 bytes]')"
 	[ "$(grep -c '"tools/call"' wire.ev)" -eq 1 ]
@@ -507,7 +507,7 @@ conformance() {
 	printf '{"mcpServers":{"a":{"command":"python3","args":["%s/fake-server.py"],"prefix":""},"b":{"command":"python3","args":["%s/fake-server.py"],"prefix":""},"c":{"command":"python3","args":["%s/fake-server.py"],"prefix":"a_rather_long_prefix_that_goes_on_and_on_and_on_and_on_and_on_"}}}' \
 		"$BATS_TEST_DIRNAME" "$BATS_TEST_DIRNAME" "$BATS_TEST_DIRNAME" >mcp.json
 	mkdir hold
-	tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	tool-mcp --hold "$TMP/hold" -M mcp.json 2>holder.err &
 	HOLDER=$!
 	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
 	run --separate-stderr tool-run -d tools --list
@@ -529,7 +529,7 @@ conformance() {
 	config
 	jq '.mcpServers.ev.env.FROM_CONFIG = "${SOME_TOKEN}"' mcp.json >m && mv m mcp.json
 	mkdir hold
-	OPENAI_API_KEY=sk-secret-key SOME_TOKEN=t0ken tool-mcp -H "$TMP/hold" -M mcp.json 2>holder.err &
+	OPENAI_API_KEY=sk-secret-key SOME_TOKEN=t0ken tool-mcp --hold "$TMP/hold" -M mcp.json 2>holder.err &
 	HOLDER=$!
 	export LLM_MCP_SOCKET=$TMP/hold/mcp.sock
 	calls ev_get-env '{}' >calls.json
@@ -548,7 +548,7 @@ conformance() {
 	assert_success
 	run jq -r '.[0].content' <<<"$output"
 	assert_output 2
-	run --separate-stderr tool-run -d tools -M mcp.json -s none calls.json
+	run --separate-stderr tool-run -d tools -M mcp.json -B none calls.json
 	run jq -r '.[0].content' <<<"$output"
 	[ "$output" -gt 2 ]
 }

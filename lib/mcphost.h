@@ -43,6 +43,11 @@ void mcp_host_stop(struct mcp_host *h);
  * started here and ended (a bad configuration: 3), else 5. */
 jv mcp_host_ask(struct mcp_host *h, jv req);
 
+/* The tools of a listing answer (borrowed), each function object with
+ * "mcp": its server, its name there, its inputSchema and its
+ * annotations, as tool-mcp -l -R writes them for tool-run. */
+jv mcp_host_routed_tools(jv answer);
+
 /* tool-mcp beside the running program (/proc/self/exe), else the first
  * in $PATH, as a full path; malloc'd. */
 char *mcp_host_program(void);

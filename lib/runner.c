@@ -16,8 +16,6 @@
 
 #define SCHEMA_TIMEOUT 5.0
 
-static char **split_words(const char *cmd);
-
 /* The last line-ish part of a tool's stderr, trimmed, for a message. */
 static jv
 stderr_summary(const struct buf *b)
@@ -671,7 +669,7 @@ valid_env_name(const char *s)
 static char **
 split_words(const char *cmd)
 {
-	char *copy = xstrdup(cmd), *word, *save = NULL;
+	char *copy = xstrdup(cmd + strspn(cmd, " \t\n")), *word, *save = NULL;
 	char **argv = xmalloc((strlen(cmd) / 2 + 2) * sizeof *argv);
 	size_t n = 0;
 
@@ -687,33 +685,34 @@ split_words(const char *cmd)
 	return argv;
 }
 
-/* The argv of --sandbox default for tools in dir: the profile, with
- * the current directory and dir visible (read-only) over the private
- * /tmp, starting in the current directory. */
-static char **
-default_sandbox(const char *dir)
+char **
+runner_sandbox_argv(const char *cmd, const char *cwd, const char *dir)
 {
-	static char cwd[4096];
-	char **argv = split_words(RUNNER_DEFAULT_SANDBOX);
-	size_t n = 0, i;
+	static char here[4096];
+	char **argv;
+	size_t n = 0;
 
-	if (getcwd(cwd, sizeof cwd) == NULL)
-		strcpy(cwd, "/");
+	if (strcmp(cmd, "default") != 0)
+		return split_words(cmd);
+	if (cwd == NULL)
+		cwd = getcwd(here, sizeof here) != NULL ? here : "/";
+	argv = split_words(RUNNER_DEFAULT_SANDBOX);
 	while (argv[n] != NULL)
 		n++;
 	argv = xrealloc(argv, (n + 10) * sizeof *argv);
 	n--;    /* before the final "--" */
-	i = n;
-	argv[i++] = "--ro-bind";
-	argv[i++] = cwd;
-	argv[i++] = cwd;
-	argv[i++] = "--ro-bind";
-	argv[i++] = (char *)dir;
-	argv[i++] = (char *)dir;
-	argv[i++] = "--chdir";
-	argv[i++] = cwd;
-	argv[i++] = "--";
-	argv[i] = NULL;
+	argv[n++] = "--ro-bind";
+	argv[n++] = (char *)cwd;
+	argv[n++] = (char *)cwd;
+	if (dir != NULL) {
+		argv[n++] = "--ro-bind";
+		argv[n++] = (char *)dir;
+		argv[n++] = (char *)dir;
+	}
+	argv[n++] = "--chdir";
+	argv[n++] = (char *)cwd;
+	argv[n++] = "--";
+	argv[n] = NULL;
 	return argv;
 }
 
@@ -821,8 +820,7 @@ runner_setup(struct runner *r, const char *const *own_env)
 		r->policy.isolate = 0;
 		if ((r->abs_dir = realpath(r->dir, NULL)) != NULL)
 			r->dir = r->abs_dir;
-		r->policy.sandbox = strcmp(sandbox, "default") == 0 ?
-		    default_sandbox(r->dir) : split_words(sandbox);
+		r->policy.sandbox = runner_sandbox_argv(sandbox, NULL, r->dir);
 	}
 }
 
@@ -861,8 +859,8 @@ job_sandbox(struct runner *r)
 {
 	if (r->job_sandbox == NULL) {
 		r->job_sandbox_dir = realpath(r->dir, NULL);
-		r->job_sandbox = default_sandbox(r->job_sandbox_dir != NULL ?
-		    r->job_sandbox_dir : r->dir);
+		r->job_sandbox = runner_sandbox_argv("default", NULL,
+		    r->job_sandbox_dir != NULL ? r->job_sandbox_dir : r->dir);
 	}
 	return r->job_sandbox;
 }

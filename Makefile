@@ -30,7 +30,7 @@ LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
             request http holder isolate toolsdir runner status runfiles \
             mcphost mcphttp
-LIB_NAMES += mcpconf mcpspawn mcpserver mcphold
+LIB_NAMES += mcpconf mcpspawn mcpserver mcphold mcpserve mcpfront
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a

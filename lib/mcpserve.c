@@ -28,7 +28,7 @@ struct call {
 	struct call *next;
 };
 
-static struct runner *runner;     /* the caller's */
+static struct runner *runner; /* the caller's */
 static jv tools;            /* name -> MCP tool object, as listed */
 static jv tool_order;       /* the MCP tool objects in name order */
 static struct call *calls;  /* in arrival order */
@@ -36,28 +36,23 @@ static int initialized;     /* an initialize was answered */
 static int http;            /* serving HTTP: each request stands alone */
 static int conn_now = -1;   /* the HTTP connection of the request read */
 
-/* Write one message as one line; a host that is gone ends the server. */
+/* Write one message (consumed) as one line; a host that is gone ends
+ * the server, with every call's tool. */
 static void
 send_message(jv msg)
 {
 	char *text = json_dump(msg);
-	size_t n = strlen(text), off = 0;
+	size_t n = strlen(text);
+	struct call *c;
 
 	text = xrealloc(text, n + 2);
 	text[n++] = '\n';
-	while (off < n) {
-		ssize_t w = write(STDOUT_FILENO, text + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			struct call *c;
-			warnx("stdout: %s", strerror(errno));
-			for (c = calls; c != NULL; c = c->next)
-				job_cancel(&c->job);
-			jobs_kill_leftovers();
-			exit(EXIT_TRANSIENT);
-		}
-		off += (size_t)w;
+	if (write_all(STDOUT_FILENO, text, n) < 0) {
+		warnx("stdout: %s", strerror(errno));
+		for (c = calls; c != NULL; c = c->next)
+			job_cancel(&c->job);
+		jobs_kill_leftovers();
+		exit(EXIT_TRANSIENT);
 	}
 	free(text);
 }

@@ -556,6 +556,58 @@ mcp_routed(const struct runner *r, const char *name)
 	    !toolsdir_is_tool(r->dir, name);
 }
 
+/* The message for a call of name, which is no tool: the tools there are
+ * (of the directory, then the MCP tools it does not shadow), or none. */
+static jv
+unknown_tool(const struct runner *r, const char *name)
+{
+	char **names = toolsdir_names(r->dir, 0), **p;
+	jv problem = jv_string_fmt("unknown tool \"%s\"; available tools:",
+	    name);
+	int it, more = 0;
+
+	for (p = names; p != NULL && *p != NULL; p++)
+		problem = jv_string_concat(problem,
+		    jv_string_fmt("%s %s", p == names ? "" : ",", *p));
+	if (jv_get_kind(r->mcp_routes) == JV_KIND_OBJECT)
+		for (it = jv_object_iter(r->mcp_routes);
+		    jv_object_iter_valid(r->mcp_routes, it);
+		    it = jv_object_iter_next(r->mcp_routes, it)) {
+			jv k = jv_object_iter_key(r->mcp_routes, it);
+			if (!toolsdir_is_tool(r->dir, jv_string_value(k))) {
+				problem = jv_string_concat(problem,
+				    jv_string_fmt("%s %s", p != names || more ?
+				    "," : "", jv_string_value(k)));
+				more = 1;
+			}
+			jv_free(k);
+		}
+	if ((names == NULL || *names == NULL) && !more)
+		problem = jv_string_append_str(problem, " none");
+	toolsdir_free_names(names);
+	return problem;
+}
+
+/* What the job runs: the tool of the directory, or for an MCP tool
+ * tool-mcp, which calls it through the holder; the sandbox and the
+ * limits are then its server's. */
+static void
+set_program(struct job *job, const struct runner *r, int mcp)
+{
+	size_t i;
+
+	if (!mcp) {
+		job->path = toolsdir_path(r->dir, job->name);
+		return;
+	}
+	job->path = xstrdup(r->mcp_program);
+	job->own = xmalloc(sizeof *job->own);
+	*job->own = r->policy;
+	job->own->sandbox = NULL;
+	for (i = 0; i < JOBS_RLIMITS; i++)
+		job->own->limits[i].name = NULL;
+}
+
 /* Why a call cannot run, as a message for the model, or jv_invalid()
  * when it can. fn is {name, arguments}, borrowed. Sets the job's name, path and input, and *parsed_args to
  * the arguments as an object (jv_null() when they are not one). */
@@ -584,29 +636,7 @@ check_call(struct job *job, jv fn, const struct runner *r, jv *parsed_args)
 		    "matches ^[A-Za-z0-9_-]{1,64}$", job->name);
 	} else if (!toolsdir_is_tool(dir, job->name) &&
 	    !(mcp = mcp_routed(r, job->name))) {
-		char **names = toolsdir_names(dir, 0), **p;
-		int it, more = 0;
-		problem = jv_string_fmt("unknown tool \"%s\"; available tools:",
-		    job->name);
-		for (p = names; p != NULL && *p != NULL; p++)
-			problem = jv_string_concat(problem,
-			    jv_string_fmt("%s %s", p == names ? "" : ",", *p));
-		if (jv_get_kind(r->mcp_routes) == JV_KIND_OBJECT)
-			for (it = jv_object_iter(r->mcp_routes);
-			    jv_object_iter_valid(r->mcp_routes, it);
-			    it = jv_object_iter_next(r->mcp_routes, it)) {
-				jv k = jv_object_iter_key(r->mcp_routes, it);
-				if (!toolsdir_is_tool(dir, jv_string_value(k))) {
-					problem = jv_string_concat(problem,
-					    jv_string_fmt("%s %s", p != names ||
-					    more ? "," : "", jv_string_value(k)));
-					more = 1;
-				}
-				jv_free(k);
-			}
-		if ((names == NULL || *names == NULL) && !more)
-			problem = jv_string_append_str(problem, " none");
-		toolsdir_free_names(names);
+		problem = unknown_tool(r, job->name);
 	}
 	if (jv_is_valid(problem)) {
 		jv_free(args);
@@ -636,19 +666,7 @@ check_call(struct job *job, jv fn, const struct runner *r, jv *parsed_args)
 	job->input = xmalloc(job->input_len + 1);
 	memcpy((char *)job->input, jv_string_value(args), job->input_len + 1);
 	jv_free(args);
-	if (mcp) {
-		/* An MCP tool: tool-mcp calls it through the holder; the
-		 * sandbox and the limits are its server's. */
-		size_t i;
-		job->path = xstrdup(r->mcp_program);
-		job->own = xmalloc(sizeof *job->own);
-		*job->own = r->policy;
-		job->own->sandbox = NULL;
-		for (i = 0; i < JOBS_RLIMITS; i++)
-			job->own->limits[i].name = NULL;
-	} else {
-		job->path = toolsdir_path(dir, job->name);
-	}
+	set_program(job, r, mcp);
 	return jv_invalid();
 }
 

@@ -30,10 +30,11 @@ LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
             request http holder isolate toolsdir runner status runfiles \
             mcphost mcphttp
-LIB_NAMES += mcpconf mcpspawn mcpserver mcphold mcpserve mcpfront
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a
+# The MCP programs' modules (LIBHDR and LIBOBJ expand when used).
+LIB_NAMES += mcpconf mcpspawn mcpserver mcphold mcpserve mcpfront
 FUZZ_NAMES = sse schema toolcall append jsonscan textcalls
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \

@@ -3,6 +3,7 @@
 # request, and the server started (SERVE_PID, its stdin on fd 4 over
 # stdio) stopped after each test.
 
+# shellcheck disable=SC2034 # used by the files that load this one
 META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}'
 
 local_setup() {

@@ -1,9 +1,10 @@
 /*
  * The host side of MCP servers as tools: the configuration a run names
- * and the holder process (tool-mcp -H) that keeps its servers. A program
- * that has no $LLM_MCP_SOCKET starts a holder for its own lifetime in a
- * private directory and exports the socket to what it runs; requests go
- * to the holder as one JSON line per connection.
+ * and the holder process (tool-mcp -H, lib/mcphold.c) that keeps its
+ * servers, as seen by the programs that ask it. A program that has no
+ * $LLM_MCP_SOCKET starts a holder for its own lifetime in a private
+ * directory and exports the socket to what it runs; requests go to the
+ * holder as one JSON line per connection.
  */
 #ifndef LLM_MCPHOST_H
 #define LLM_MCPHOST_H

@@ -7,8 +7,8 @@
  * With -H DIR, be the holder: the one process that starts the servers of
  * the configuration (mcp.json), keeps them for its lifetime, and serves
  * listings and calls on the Unix socket DIR/mcp.sock, one JSON request
- * per connection. Without $LLM_MCP_SOCKET a listing or a call starts a
- * holder of its own for its lifetime.
+ * per connection (lib/mcphold.c). Without $LLM_MCP_SOCKET a listing or a
+ * call starts a holder of its own for its lifetime (lib/mcphost.c).
  */
 #include <errno.h>
 #include <getopt.h>

@@ -33,6 +33,8 @@ LIB_NAMES = common json toolcall jobs schema pattern sse jsonscan term \
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a
+# The MCP programs' modules (LIBHDR and LIBOBJ expand when used).
+LIB_NAMES += mcpconf mcpspawn mcpserver mcphold mcpserve mcpfront
 FUZZ_NAMES = sse schema toolcall append jsonscan textcalls
 TOOLS_C = tools.d/add
 TOOLS_SH = tools.d/get_weather tools.d/search_products \

@@ -163,6 +163,17 @@ json_get(jv o, const char *key)
 	return jv_object_get(jv_copy(o), jv_string(key));
 }
 
+jv
+json_get_or_null(jv o, const char *key)
+{
+	jv v = json_get(o, key);
+
+	if (jv_is_valid(v))
+		return v;
+	jv_free(v);
+	return jv_null();
+}
+
 const char *
 json_get_str(jv o, const char *key)
 {

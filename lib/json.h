@@ -44,6 +44,9 @@ jv json_get(jv o, const char *key);
  * o does. o is borrowed. */
 const char *json_get_str(jv o, const char *key);
 
+/* o[key], or null when o has no such key. o is borrowed. */
+jv json_get_or_null(jv o, const char *key);
+
 /* Does string s (borrowed) hold a NUL byte, which C strings would cut? */
 int json_string_has_nul(jv s);
 

@@ -222,3 +222,32 @@ mcp_host_ask(struct mcp_host *h, jv req)
 		die(EXIT_TRANSIENT, "MCP holder: no answer");
 	return answer;
 }
+
+jv
+mcp_host_routed_tools(jv answer)
+{
+	jv tools = json_get(answer, "tools"), routes = json_get(answer,
+	    "routes"), out = jv_array();
+
+	jv_array_foreach(tools, i, t) {
+		jv fn = json_get(t, "function");
+		jv r = jv_object_get(jv_copy(routes), json_get(fn, "name"));
+		jv info = JV_OBJECT(jv_string("server"), json_get_or_null(r,
+		    "server"), jv_string("tool"), json_get_or_null(r, "tool"),
+		    jv_string("inputSchema"), json_get_or_null(r,
+		    "inputSchema"));
+		jv ann = json_get(r, "annotations");
+		if (jv_get_kind(ann) == JV_KIND_OBJECT)
+			info = jv_object_set(info, jv_string("annotations"),
+			    ann);
+		else
+			jv_free(ann);
+		out = jv_array_append(out, jv_object_set(t, jv_string("mcp"),
+		    info));
+		jv_free(fn);
+		jv_free(r);
+	}
+	jv_free(tools);
+	jv_free(routes);
+	return out;
+}

@@ -1,9 +1,10 @@
 /*
  * The host side of MCP servers as tools: the configuration a run names
- * and the holder process (tool-mcp --hold) that keeps its servers. A program
- * that has no $LLM_MCP_SOCKET starts a holder for its own lifetime in a
- * private directory and exports the socket to what it runs; requests go
- * to the holder as one JSON line per connection.
+ * and the holder process (tool-mcp --hold, lib/mcphold.c) that keeps its
+ * servers, as seen by the programs that ask it. A program that has no
+ * $LLM_MCP_SOCKET starts a holder for its own lifetime in a private
+ * directory and exports the socket to what it runs; requests go to the
+ * holder as one JSON line per connection.
  */
 #ifndef LLM_MCPHOST_H
 #define LLM_MCPHOST_H
@@ -42,6 +43,11 @@ void mcp_host_stop(struct mcp_host *h);
  * when there is none: with the holder's own exit status when it was
  * started here and ended (a bad configuration: 3), else 5. */
 jv mcp_host_ask(struct mcp_host *h, jv req);
+
+/* The tools of a listing answer (borrowed), each function object with
+ * "mcp": its server, its name there, its inputSchema and its
+ * annotations, as tool-mcp -l -R writes them for tool-run. */
+jv mcp_host_routed_tools(jv answer);
 
 /* tool-mcp beside the running program (/proc/self/exe), else the first
  * in $PATH, as a full path; malloc'd. */

@@ -16,8 +16,6 @@
 
 #define SCHEMA_TIMEOUT 5.0
 
-static char **split_words(const char *cmd);
-
 /* The last line-ish part of a tool's stderr, trimmed, for a message. */
 static jv
 stderr_summary(const struct buf *b)
@@ -558,6 +556,58 @@ mcp_routed(const struct runner *r, const char *name)
 	    !toolsdir_is_tool(r->dir, name);
 }
 
+/* The message for a call of name, which is no tool: the tools there are
+ * (of the directory, then the MCP tools it does not shadow), or none. */
+static jv
+unknown_tool(const struct runner *r, const char *name)
+{
+	char **names = toolsdir_names(r->dir, 0), **p;
+	jv problem = jv_string_fmt("unknown tool \"%s\"; available tools:",
+	    name);
+	int it, more = 0;
+
+	for (p = names; p != NULL && *p != NULL; p++)
+		problem = jv_string_concat(problem,
+		    jv_string_fmt("%s %s", p == names ? "" : ",", *p));
+	if (jv_get_kind(r->mcp_routes) == JV_KIND_OBJECT)
+		for (it = jv_object_iter(r->mcp_routes);
+		    jv_object_iter_valid(r->mcp_routes, it);
+		    it = jv_object_iter_next(r->mcp_routes, it)) {
+			jv k = jv_object_iter_key(r->mcp_routes, it);
+			if (!toolsdir_is_tool(r->dir, jv_string_value(k))) {
+				problem = jv_string_concat(problem,
+				    jv_string_fmt("%s %s", p != names || more ?
+				    "," : "", jv_string_value(k)));
+				more = 1;
+			}
+			jv_free(k);
+		}
+	if ((names == NULL || *names == NULL) && !more)
+		problem = jv_string_append_str(problem, " none");
+	toolsdir_free_names(names);
+	return problem;
+}
+
+/* What the job runs: the tool of the directory, or for an MCP tool
+ * tool-mcp, which calls it through the holder; the sandbox and the
+ * limits are then its server's. */
+static void
+set_program(struct job *job, const struct runner *r, int mcp)
+{
+	size_t i;
+
+	if (!mcp) {
+		job->path = toolsdir_path(r->dir, job->name);
+		return;
+	}
+	job->path = xstrdup(r->mcp_program);
+	job->own = xmalloc(sizeof *job->own);
+	*job->own = r->policy;
+	job->own->sandbox = NULL;
+	for (i = 0; i < JOBS_RLIMITS; i++)
+		job->own->limits[i].name = NULL;
+}
+
 /* Why a call cannot run, as a message for the model, or jv_invalid()
  * when it can. fn is {name, arguments}, borrowed. Sets the job's name, path and input, and *parsed_args to
  * the arguments as an object (jv_null() when they are not one). */
@@ -586,29 +636,7 @@ check_call(struct job *job, jv fn, const struct runner *r, jv *parsed_args)
 		    "matches ^[A-Za-z0-9_-]{1,64}$", job->name);
 	} else if (!toolsdir_is_tool(dir, job->name) &&
 	    !(mcp = mcp_routed(r, job->name))) {
-		char **names = toolsdir_names(dir, 0), **p;
-		int it, more = 0;
-		problem = jv_string_fmt("unknown tool \"%s\"; available tools:",
-		    job->name);
-		for (p = names; p != NULL && *p != NULL; p++)
-			problem = jv_string_concat(problem,
-			    jv_string_fmt("%s %s", p == names ? "" : ",", *p));
-		if (jv_get_kind(r->mcp_routes) == JV_KIND_OBJECT)
-			for (it = jv_object_iter(r->mcp_routes);
-			    jv_object_iter_valid(r->mcp_routes, it);
-			    it = jv_object_iter_next(r->mcp_routes, it)) {
-				jv k = jv_object_iter_key(r->mcp_routes, it);
-				if (!toolsdir_is_tool(dir, jv_string_value(k))) {
-					problem = jv_string_concat(problem,
-					    jv_string_fmt("%s %s", p != names ||
-					    more ? "," : "", jv_string_value(k)));
-					more = 1;
-				}
-				jv_free(k);
-			}
-		if ((names == NULL || *names == NULL) && !more)
-			problem = jv_string_append_str(problem, " none");
-		toolsdir_free_names(names);
+		problem = unknown_tool(r, job->name);
 	}
 	if (jv_is_valid(problem)) {
 		jv_free(args);
@@ -638,19 +666,7 @@ check_call(struct job *job, jv fn, const struct runner *r, jv *parsed_args)
 	job->input = xmalloc(job->input_len + 1);
 	memcpy((char *)job->input, jv_string_value(args), job->input_len + 1);
 	jv_free(args);
-	if (mcp) {
-		/* An MCP tool: tool-mcp calls it through the holder; the
-		 * sandbox and the limits are its server's. */
-		size_t i;
-		job->path = xstrdup(r->mcp_program);
-		job->own = xmalloc(sizeof *job->own);
-		*job->own = r->policy;
-		job->own->sandbox = NULL;
-		for (i = 0; i < JOBS_RLIMITS; i++)
-			job->own->limits[i].name = NULL;
-	} else {
-		job->path = toolsdir_path(dir, job->name);
-	}
+	set_program(job, r, mcp);
 	return jv_invalid();
 }
 
@@ -671,7 +687,7 @@ valid_env_name(const char *s)
 static char **
 split_words(const char *cmd)
 {
-	char *copy = xstrdup(cmd), *word, *save = NULL;
+	char *copy = xstrdup(cmd + strspn(cmd, " \t\n")), *word, *save = NULL;
 	char **argv = xmalloc((strlen(cmd) / 2 + 2) * sizeof *argv);
 	size_t n = 0;
 
@@ -687,33 +703,34 @@ split_words(const char *cmd)
 	return argv;
 }
 
-/* The argv of --sandbox default for tools in dir: the profile, with
- * the current directory and dir visible (read-only) over the private
- * /tmp, starting in the current directory. */
-static char **
-default_sandbox(const char *dir)
+char **
+runner_sandbox_argv(const char *cmd, const char *cwd, const char *dir)
 {
-	static char cwd[4096];
-	char **argv = split_words(RUNNER_DEFAULT_SANDBOX);
-	size_t n = 0, i;
+	static char here[4096];
+	char **argv;
+	size_t n = 0;
 
-	if (getcwd(cwd, sizeof cwd) == NULL)
-		strcpy(cwd, "/");
+	if (strcmp(cmd, "default") != 0)
+		return split_words(cmd);
+	if (cwd == NULL)
+		cwd = getcwd(here, sizeof here) != NULL ? here : "/";
+	argv = split_words(RUNNER_DEFAULT_SANDBOX);
 	while (argv[n] != NULL)
 		n++;
 	argv = xrealloc(argv, (n + 10) * sizeof *argv);
 	n--;    /* before the final "--" */
-	i = n;
-	argv[i++] = "--ro-bind";
-	argv[i++] = cwd;
-	argv[i++] = cwd;
-	argv[i++] = "--ro-bind";
-	argv[i++] = (char *)dir;
-	argv[i++] = (char *)dir;
-	argv[i++] = "--chdir";
-	argv[i++] = cwd;
-	argv[i++] = "--";
-	argv[i] = NULL;
+	argv[n++] = "--ro-bind";
+	argv[n++] = (char *)cwd;
+	argv[n++] = (char *)cwd;
+	if (dir != NULL) {
+		argv[n++] = "--ro-bind";
+		argv[n++] = (char *)dir;
+		argv[n++] = (char *)dir;
+	}
+	argv[n++] = "--chdir";
+	argv[n++] = (char *)cwd;
+	argv[n++] = "--";
+	argv[n] = NULL;
 	return argv;
 }
 
@@ -821,8 +838,7 @@ runner_setup(struct runner *r, const char *const *own_env)
 		r->policy.isolate = 0;
 		if ((r->abs_dir = realpath(r->dir, NULL)) != NULL)
 			r->dir = r->abs_dir;
-		r->policy.sandbox = strcmp(sandbox, "default") == 0 ?
-		    default_sandbox(r->dir) : split_words(sandbox);
+		r->policy.sandbox = runner_sandbox_argv(sandbox, NULL, r->dir);
 	}
 }
 
@@ -861,8 +877,8 @@ job_sandbox(struct runner *r)
 {
 	if (r->job_sandbox == NULL) {
 		r->job_sandbox_dir = realpath(r->dir, NULL);
-		r->job_sandbox = default_sandbox(r->job_sandbox_dir != NULL ?
-		    r->job_sandbox_dir : r->dir);
+		r->job_sandbox = runner_sandbox_argv("default", NULL,
+		    r->job_sandbox_dir != NULL ? r->job_sandbox_dir : r->dir);
 	}
 	return r->job_sandbox;
 }

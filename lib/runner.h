@@ -19,6 +19,14 @@
 	"--proc /proc --tmpfs /tmp --setenv TMPDIR /tmp --unshare-all " \
 	"--die-with-parent --new-session --"
 
+/* The argv of sandbox cmd, the words of cmd split on blanks, NULL when
+ * there are none: for "default", RUNNER_DEFAULT_SANDBOX with cwd (NULL:
+ * the current directory) and dir (or NULL) visible, read-only, over
+ * its private /tmp, starting in cwd. argv[0] holds every word: free it,
+ * then argv. */
+char **runner_sandbox_argv(const char *cmd, const char *cwd,
+    const char *dir);
+
 /* The short options runner_option takes, for getopt. */
 #define RUNNER_OPTIONS "d:T:P:b:L:e:B:a:x:"
 

@@ -4,29 +4,7 @@
 # headers, and a closed request cancelling its call.
 
 load helper
-
-META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}'
-
-local_setup() {
-	mkdir tools.d
-	chmod 755 tools.d
-	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
-	SERVE_PID=
-}
-
-teardown() {
-	if [ -n "$SERVE_PID" ]; then
-		kill "$SERVE_PID" 2>/dev/null
-		wait "$SERVE_PID" 2>/dev/null
-	fi
-	stop_mock
-}
-
-tool() { # tool NAME BODY: a tool, listed with no parameters
-	printf '#!/bin/sh\n%s\n' "$2" >"tools.d/$1"
-	chmod 755 "tools.d/$1"
-	echo '{"parameters":{"type":"object"}}' >"tools.d/$1.json"
-}
+load serve
 
 # serve_http ARGS...: tool-serve --http on a free loopback port; URL set.
 serve_http() {

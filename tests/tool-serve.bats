@@ -4,35 +4,9 @@
 # several at once, cancelled, and stopped at the end of input.
 
 load helper
+load serve
 
 INIT='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bats","version":"1"}}}'
-META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}'
-
-local_setup() {
-	mkdir tools.d
-	chmod 755 tools.d
-	cp "$ROOT/tools.d/add" "$ROOT/tools.d/add.json" tools.d/
-	SERVE_PID=
-}
-
-local_teardown() {
-	if [ -n "$SERVE_PID" ]; then
-		exec 4>&-
-		kill "$SERVE_PID" 2>/dev/null
-		wait "$SERVE_PID" 2>/dev/null
-	fi
-}
-
-teardown() {
-	local_teardown
-	stop_mock
-}
-
-tool() { # tool NAME BODY: a tool, listed with no parameters
-	printf '#!/bin/sh\n%s\n' "$2" >"tools.d/$1"
-	chmod 755 "tools.d/$1"
-	echo '{"parameters":{"type":"object"}}' >"tools.d/$1.json"
-}
 
 # serve ARGS...: tool-serve -d tools.d ARGS on a pipe (fd 4 writes to
 # it), its answers in out, its messages in err.

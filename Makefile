@@ -30,7 +30,7 @@ LIB_NAMES = common json toolcall jobs schema schemacheck schemavalue \
             schemaobject schemaref pattern sse jsonscan term \
             textcalls mcp completion httpd fault reply \
             request http holder isolate toolsdir runner status runfiles \
-            mcphost mcphttp
+            mcphost mcphttp payload apiheaders chatcall
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)
 LIBA = $(B)lib/libllm.a

@@ -274,17 +274,6 @@ error_message(const struct buf *body, char *code, size_t codesz)
 	return out;
 }
 
-/* Some servers answer 200 with {"error":{...}}. v is borrowed. */
-static int
-has_error_object(jv v)
-{
-	jv err = json_get(v, "error");
-	int yes = jv_get_kind(err) == JV_KIND_OBJECT;
-
-	jv_free(err);
-	return yes;
-}
-
 /* Exit code for a finished transfer that got an HTTP status. */
 static int
 status_exit(long status, const char *code)
@@ -377,7 +366,8 @@ check_response(const struct reply *r)
 	if (jv_get_kind(response) != JV_KIND_OBJECT) {
 		warnx("HTTP %ld: the response is %s, not an object", r->status,
 		    json_kind_name(response));
-	} else if (has_error_object(response)) {
+	} else if (json_get_kind(response, "error") == JV_KIND_OBJECT) {
+		/* Some servers answer 200 with {"error":{...}}. */
 		msg = error_message(&r->body, code, sizeof code);
 		warnx("HTTP %ld with an error: %s", r->status, msg);
 		free(msg);

@@ -319,11 +319,7 @@ lookup_uri(struct check *c, jv uri, jv *base)
 static int
 is_dynamic(jv entry)
 {
-	jv d = json_get(entry, "d");
-	int r = jv_get_kind(d) == JV_KIND_TRUE;
-
-	jv_free(d);
-	return r;
+	return json_get_kind(entry, "d") == JV_KIND_TRUE;
 }
 
 /* For a $dynamicRef to uri (borrowed) whose target is a $dynamicAnchor:

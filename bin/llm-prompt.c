@@ -173,8 +173,7 @@ add_file(struct buf *text, const char *path)
 	struct buf b = {0}, framed = {0};
 	const char *name = strcmp(path, "-") == 0 ? "(standard input)" : path;
 
-	read_input(path, strcmp(path, "-") == 0 ? "standard input" : path, &b,
-	    TEXT_INPUT_MAX);
+	read_file_or_die(path, TEXT_INPUT_MAX, &b, EXIT_INPUT);
 	check_text(&b, strcmp(path, "-") == 0 ? "standard input" : path);
 	frame_file(&framed, name, b.data ? b.data : "", b.len);
 	add_part(text, framed.data, framed.len);
@@ -350,16 +349,11 @@ main(int argc, char *argv[])
 			puts("llm-prompt " LLM_TOOLS_VERSION);
 			goto out;
 		default:
-			usage(stderr);
-			rc = EXIT_USAGE;
-			goto out;
+			usage_error(usage, NULL);
 		}
 	}
-	if (argc - optind > 1) {
-		usage(stderr);
-		rc = EXIT_USAGE;
-		goto out;
-	}
+	if (argc - optind > 1)
+		usage_error(usage, NULL);
 	prompt = optind < argc ? argv[optind] : NULL;
 	if (file_stdin && cont != NULL && strcmp(cont, "-") == 0)
 		die(EXIT_USAGE, "-f -: standard input is already the "
@@ -378,7 +372,7 @@ main(int argc, char *argv[])
 	if ((prompt != NULL || cont == NULL) && !no_stdin && !file_stdin &&
 	    !(cont != NULL && strcmp(cont, "-") == 0) &&
 	    !isatty(STDIN_FILENO) && stdin_readable()) {
-		read_input("-", "standard input", &piped, JSON_INPUT_MAX);
+		read_file_or_die("-", JSON_INPUT_MAX, &piped, EXIT_INPUT);
 		have_piped = piped.len > strspn(piped.data, " \t\r\n");
 	}
 	if (prompt == NULL && cont == NULL && !have_piped && nfiles == 0)

@@ -587,19 +587,14 @@ main(int argc, char *argv[])
 			puts("tool-run " LLM_TOOLS_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			usage_error(usage, NULL);
 		}
 	}
-	if (argc - optind > 1 || (list && argc - optind > 0)) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind > 1 || (list && argc - optind > 0))
+		usage_error(usage, NULL);
 	if (new_tool != NULL) {
-		if (list) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+		if (list)
+			usage_error(usage, NULL);
 		runner_new_tool(&runner, new_tool, argv[optind]);
 		runner_free(&runner);
 		return 0;

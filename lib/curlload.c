@@ -19,85 +19,87 @@
 
 #define LIBCURL_SONAME "libcurl.so.4"
 
+/* The functions taken from libcurl: return type, name, parameters. */
+#define LIBCURL_FUNCTIONS(X) \
+	X(CURLcode, curl_global_init, (long)) \
+	X(void, curl_global_cleanup, (void)) \
+	X(CURL *, curl_easy_init, (void)) \
+	X(CURLcode, curl_easy_setopt, (CURL *, CURLoption, ...)) \
+	X(CURLcode, curl_easy_perform, (CURL *)) \
+	X(CURLcode, curl_easy_getinfo, (CURL *, CURLINFO, ...)) \
+	X(void, curl_easy_cleanup, (CURL *)) \
+	X(const char *, curl_easy_strerror, (CURLcode)) \
+	X(time_t, curl_getdate, (const char *, const time_t *)) \
+	X(CURLSH *, curl_share_init, (void)) \
+	X(CURLSHcode, curl_share_setopt, (CURLSH *, CURLSHoption, ...)) \
+	X(CURLSHcode, curl_share_cleanup, (CURLSH *)) \
+	X(CURLM *, curl_multi_init, (void)) \
+	X(CURLMcode, curl_multi_add_handle, (CURLM *, CURL *)) \
+	X(CURLMcode, curl_multi_remove_handle, (CURLM *, CURL *)) \
+	X(CURLMcode, curl_multi_fdset, (CURLM *, fd_set *, fd_set *, fd_set *, \
+	    int *)) \
+	X(CURLMcode, curl_multi_timeout, (CURLM *, long *)) \
+	X(CURLMcode, curl_multi_perform, (CURLM *, int *)) \
+	X(CURLMsg *, curl_multi_info_read, (CURLM *, int *)) \
+	X(CURLU *, curl_url, (void)) \
+	X(CURLUcode, curl_url_set, (CURLU *, CURLUPart, const char *, \
+	    unsigned int)) \
+	X(CURLUcode, curl_url_get, (CURLU *, CURLUPart, char **, unsigned int)) \
+	X(void, curl_url_cleanup, (CURLU *)) \
+	X(void, curl_free, (void *))
+
+#define LIBCURL_FIELD(type, name, params) type (*name) params;
+#define LIBCURL_SYMBOL(type, name, params) \
+	{#name, (void **)&curl.name},
+
 static struct {
 	void *lib;
 	long init_flags;
 	int init_asked, inited;
-	CURLcode (*global_init)(long);
-	void (*global_cleanup)(void);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	time_t (*getdate)(const char *, const time_t *);
-	CURLSH *(*share_init)(void);
-	CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
-	CURLSHcode (*share_cleanup)(CURLSH *);
-	CURLM *(*multi_init)(void);
-	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_fdset)(CURLM *, fd_set *, fd_set *, fd_set *, int *);
-	CURLMcode (*multi_timeout)(CURLM *, long *);
-	CURLMcode (*multi_perform)(CURLM *, int *);
-	CURLMsg *(*multi_info_read)(CURLM *, int *);
-	CURLU *(*url)(void);
-	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
-	CURLUcode (*url_get)(CURLU *, CURLUPart, char **, unsigned int);
-	void (*url_cleanup)(CURLU *);
-	void (*free)(void *);
+	LIBCURL_FUNCTIONS(LIBCURL_FIELD)
 } curl;
 
-static void *
-need(const char *name)
-{
-	void *f = dlsym(curl.lib, name);
-
-	if (f == NULL)
-		die(EXIT_TRANSIENT, "%s: no %s", LIBCURL_SONAME, name);
-	return f;
-}
+/* Where each function of libcurl is kept once it is found. */
+static const struct {
+	const char *name;
+	void **slot;
+} symbols[] = {
+	LIBCURL_FUNCTIONS(LIBCURL_SYMBOL)
+};
 
 /* Open libcurl and run the curl_global_init asked for; exits 5 when it
- * cannot be loaded. */
+ * cannot be loaded or lacks a function. */
 static void
 load(void)
 {
+	size_t i;
+
 	if (curl.lib != NULL)
 		return;
 	if ((curl.lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
 		die(EXIT_TRANSIENT, "cannot load libcurl: %s", dlerror());
-	*(void **)&curl.global_init = need("curl_global_init");
-	*(void **)&curl.global_cleanup = need("curl_global_cleanup");
-	*(void **)&curl.easy_init = need("curl_easy_init");
-	*(void **)&curl.easy_setopt = need("curl_easy_setopt");
-	*(void **)&curl.easy_perform = need("curl_easy_perform");
-	*(void **)&curl.easy_getinfo = need("curl_easy_getinfo");
-	*(void **)&curl.easy_cleanup = need("curl_easy_cleanup");
-	*(void **)&curl.easy_strerror = need("curl_easy_strerror");
-	*(void **)&curl.getdate = need("curl_getdate");
-	*(void **)&curl.share_init = need("curl_share_init");
-	*(void **)&curl.share_setopt = need("curl_share_setopt");
-	*(void **)&curl.share_cleanup = need("curl_share_cleanup");
-	*(void **)&curl.multi_init = need("curl_multi_init");
-	*(void **)&curl.multi_add_handle = need("curl_multi_add_handle");
-	*(void **)&curl.multi_remove_handle = need("curl_multi_remove_handle");
-	*(void **)&curl.multi_fdset = need("curl_multi_fdset");
-	*(void **)&curl.multi_timeout = need("curl_multi_timeout");
-	*(void **)&curl.multi_perform = need("curl_multi_perform");
-	*(void **)&curl.multi_info_read = need("curl_multi_info_read");
-	*(void **)&curl.url = need("curl_url");
-	*(void **)&curl.url_set = need("curl_url_set");
-	*(void **)&curl.url_get = need("curl_url_get");
-	*(void **)&curl.url_cleanup = need("curl_url_cleanup");
-	*(void **)&curl.free = need("curl_free");
+	for (i = 0; i < sizeof symbols / sizeof symbols[0]; i++)
+		if ((*symbols[i].slot = dlsym(curl.lib, symbols[i].name)) == NULL)
+			die(EXIT_TRANSIENT, "%s: no %s", LIBCURL_SONAME,
+			    symbols[i].name);
 	if (curl.init_asked) {
-		if (curl.global_init(curl.init_flags) != CURLE_OK)
+		if (curl.curl_global_init(curl.init_flags) != CURLE_OK)
 			die(EXIT_TRANSIENT, "cannot initialize libcurl");
 		curl.inited = 1;
 	}
 }
+
+/*
+ * The functions passed on to libcurl, loading it first; a function
+ * that frees (FREEING) does nothing when libcurl was never loaded, as
+ * then there is nothing of its to free. args are the parameters'
+ * names.
+ */
+#define PASS_ON(type, name, params, args) \
+	type name params { load(); return curl.name args; }
+#define FREEING(name, type, arg) \
+	void name(type arg) \
+	{ if (arg != NULL && curl.lib != NULL) curl.name(arg); }
 
 CURLcode
 curl_global_init(long flags)
@@ -111,16 +113,36 @@ void
 curl_global_cleanup(void)
 {
 	if (curl.inited)
-		curl.global_cleanup();
+		curl.curl_global_cleanup();
 	curl.inited = curl.init_asked = 0;
 }
 
-CURL *
-curl_easy_init(void)
-{
-	load();
-	return curl.easy_init();
-}
+PASS_ON(CURL *, curl_easy_init, (void), ())
+PASS_ON(CURLcode, curl_easy_perform, (CURL *h), (h))
+PASS_ON(const char *, curl_easy_strerror, (CURLcode rc), (rc))
+PASS_ON(time_t, curl_getdate, (const char *date, const time_t *unused),
+    (date, unused))
+PASS_ON(CURLSH *, curl_share_init, (void), ())
+PASS_ON(CURLSHcode, curl_share_cleanup, (CURLSH *share), (share))
+/* The multi interface, for a program's own poll loop (tool-mcp). */
+PASS_ON(CURLM *, curl_multi_init, (void), ())
+PASS_ON(CURLMcode, curl_multi_add_handle, (CURLM *m, CURL *h), (m, h))
+PASS_ON(CURLMcode, curl_multi_remove_handle, (CURLM *m, CURL *h), (m, h))
+PASS_ON(CURLMcode, curl_multi_fdset, (CURLM *m, fd_set *r, fd_set *w,
+    fd_set *x, int *max), (m, r, w, x, max))
+PASS_ON(CURLMcode, curl_multi_timeout, (CURLM *m, long *ms), (m, ms))
+PASS_ON(CURLMcode, curl_multi_perform, (CURLM *m, int *running),
+    (m, running))
+PASS_ON(CURLMsg *, curl_multi_info_read, (CURLM *m, int *left), (m, left))
+/* The URL API, to look at a URL before using it. */
+PASS_ON(CURLU *, curl_url, (void), ())
+PASS_ON(CURLUcode, curl_url_set, (CURLU *u, CURLUPart what,
+    const char *part, unsigned int flags), (u, what, part, flags))
+PASS_ON(CURLUcode, curl_url_get, (CURLU *u, CURLUPart what, char **part,
+    unsigned int flags), (u, what, part, flags))
+FREEING(curl_easy_cleanup, CURL *, h)
+FREEING(curl_url_cleanup, CURLU *, u)
+FREEING(curl_free, void *, p)
 
 CURLcode
 curl_easy_setopt(CURL *h, CURLoption option, ...)
@@ -132,24 +154,17 @@ curl_easy_setopt(CURL *h, CURLoption option, ...)
 	va_start(ap, option);
 	/* The option's number tells the type of its argument. */
 	if (option < CURLOPTTYPE_OBJECTPOINT)
-		rc = curl.easy_setopt(h, option, va_arg(ap, long));
+		rc = curl.curl_easy_setopt(h, option, va_arg(ap, long));
 	else if (option < CURLOPTTYPE_FUNCTIONPOINT)
-		rc = curl.easy_setopt(h, option, va_arg(ap, void *));
+		rc = curl.curl_easy_setopt(h, option, va_arg(ap, void *));
 	else if (option < CURLOPTTYPE_OFF_T)
-		rc = curl.easy_setopt(h, option, va_arg(ap, void (*)(void)));
+		rc = curl.curl_easy_setopt(h, option, va_arg(ap, void (*)(void)));
 	else if (option < CURLOPTTYPE_BLOB)
-		rc = curl.easy_setopt(h, option, va_arg(ap, curl_off_t));
+		rc = curl.curl_easy_setopt(h, option, va_arg(ap, curl_off_t));
 	else
-		rc = curl.easy_setopt(h, option, va_arg(ap, void *));
+		rc = curl.curl_easy_setopt(h, option, va_arg(ap, void *));
 	va_end(ap);
 	return rc;
-}
-
-CURLcode
-curl_easy_perform(CURL *h)
-{
-	load();
-	return curl.easy_perform(h);
 }
 
 CURLcode
@@ -162,35 +177,7 @@ curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 	va_start(ap, info);
 	out = va_arg(ap, void *);
 	va_end(ap);
-	return curl.easy_getinfo(h, info, out);
-}
-
-void
-curl_easy_cleanup(CURL *h)
-{
-	if (h != NULL && curl.lib != NULL)
-		curl.easy_cleanup(h);
-}
-
-const char *
-curl_easy_strerror(CURLcode rc)
-{
-	load();
-	return curl.easy_strerror(rc);
-}
-
-time_t
-curl_getdate(const char *date, const time_t *unused)
-{
-	load();
-	return curl.getdate(date, unused);
-}
-
-CURLSH *
-curl_share_init(void)
-{
-	load();
-	return curl.share_init();
+	return curl.curl_easy_getinfo(h, info, out);
 }
 
 CURLSHcode
@@ -204,111 +191,18 @@ curl_share_setopt(CURLSH *share, CURLSHoption option, ...)
 	switch (option) {
 	case CURLSHOPT_SHARE:
 	case CURLSHOPT_UNSHARE:
-		rc = curl.share_setopt(share, option, va_arg(ap, long));
+		rc = curl.curl_share_setopt(share, option, va_arg(ap, long));
 		break;
 	case CURLSHOPT_LOCKFUNC:
 	case CURLSHOPT_UNLOCKFUNC:
-		rc = curl.share_setopt(share, option, va_arg(ap, void (*)(void)));
+		rc = curl.curl_share_setopt(share, option, va_arg(ap, void (*)(void)));
 		break;
 	default:
-		rc = curl.share_setopt(share, option, va_arg(ap, void *));
+		rc = curl.curl_share_setopt(share, option, va_arg(ap, void *));
 		break;
 	}
 	va_end(ap);
 	return rc;
-}
-
-CURLSHcode
-curl_share_cleanup(CURLSH *share)
-{
-	load();
-	return curl.share_cleanup(share);
-}
-
-/* The multi interface, for a program's own poll loop (tool-mcp). */
-CURLM *
-curl_multi_init(void)
-{
-	load();
-	return curl.multi_init();
-}
-
-CURLMcode
-curl_multi_add_handle(CURLM *m, CURL *h)
-{
-	load();
-	return curl.multi_add_handle(m, h);
-}
-
-CURLMcode
-curl_multi_remove_handle(CURLM *m, CURL *h)
-{
-	load();
-	return curl.multi_remove_handle(m, h);
-}
-
-CURLMcode
-curl_multi_fdset(CURLM *m, fd_set *r, fd_set *w, fd_set *x, int *max)
-{
-	load();
-	return curl.multi_fdset(m, r, w, x, max);
-}
-
-CURLMcode
-curl_multi_timeout(CURLM *m, long *ms)
-{
-	load();
-	return curl.multi_timeout(m, ms);
-}
-
-CURLMcode
-curl_multi_perform(CURLM *m, int *running)
-{
-	load();
-	return curl.multi_perform(m, running);
-}
-
-CURLMsg *
-curl_multi_info_read(CURLM *m, int *left)
-{
-	load();
-	return curl.multi_info_read(m, left);
-}
-
-/* The URL API, to look at a URL before using it. */
-CURLU *
-curl_url(void)
-{
-	load();
-	return curl.url();
-}
-
-CURLUcode
-curl_url_set(CURLU *u, CURLUPart what, const char *part, unsigned int flags)
-{
-	load();
-	return curl.url_set(u, what, part, flags);
-}
-
-CURLUcode
-curl_url_get(CURLU *u, CURLUPart what, char **part, unsigned int flags)
-{
-	load();
-	return curl.url_get(u, what, part, flags);
-}
-
-void
-curl_url_cleanup(CURLU *u)
-{
-	if (u != NULL && curl.lib != NULL)
-		curl.url_cleanup(u);
-}
-
-void
-curl_free(void *p)
-{
-	if (p != NULL && curl.lib != NULL)
-		curl.free(p);
 }
 
 struct curl_slist *

@@ -187,6 +187,16 @@ json_get_str(jv o, const char *key)
 	return s;
 }
 
+jv_kind
+json_get_kind(jv o, const char *key)
+{
+	jv v = json_get(o, key);
+	jv_kind kind = jv_get_kind(v);
+
+	jv_free(v);
+	return kind;
+}
+
 int
 json_string_has_nul(jv s)
 {

@@ -47,6 +47,10 @@ const char *json_get_str(jv o, const char *key);
 /* o[key], or null when o has no such key. o is borrowed. */
 jv json_get_or_null(jv o, const char *key);
 
+/* The kind of o[key]: JV_KIND_INVALID when o is not an object or key is
+ * absent. o is borrowed. */
+jv_kind json_get_kind(jv o, const char *key);
+
 /* Does string s (borrowed) hold a NUL byte, which C strings would cut? */
 int json_string_has_nul(jv s);
 

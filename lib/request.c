@@ -1,34 +1,12 @@
 /* A request's inputs from the command line; see request.h. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common.h"
 #include "json.h"
 #include "jsonscan.h"
 #include "request.h"
 #include "schema.h"
-
-void
-read_input(const char *path, const char *name, struct buf *b, size_t max)
-{
-	int fd = STDIN_FILENO, rc;
-
-	if (strcmp(path, "-") != 0) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			die(EXIT_INPUT, "%s: %s", name, strerror(errno));
-	}
-	rc = read_fd_all(fd, b, max);
-	if (rc == -1)
-		die(EXIT_INPUT, "%s: %s", name, strerror(errno));
-	if (rc == -2)
-		die(EXIT_INPUT, "%s: larger than %zu bytes", name, max);
-	if (fd != STDIN_FILENO)
-		close(fd);
-}
 
 void
 check_text(const struct buf *b, const char *name)

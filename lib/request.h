@@ -14,12 +14,6 @@
 /* Largest text (a file, or piped standard input) put in a message. */
 #define TEXT_INPUT_MAX ((size_t)4 << 20)
 
-/* Read path ("-": standard input) to EOF into b, at most max bytes;
- * name is how messages call it. Exit 3 when it cannot be read or is
- * larger. */
-void read_input(const char *path, const char *name, struct buf *b,
-    size_t max);
-
 /* Exit 3 unless b (from name) is text: at most TEXT_INPUT_MAX bytes,
  * no NUL byte, valid UTF-8. */
 void check_text(const struct buf *b, const char *name);

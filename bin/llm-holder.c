@@ -8,7 +8,7 @@
  * server offers it) and hands the headers and the body back as they
  * arrive. It exits after IDLE seconds without a request, when the
  * process it watches exits, or on SIGTERM, SIGINT or SIGHUP, removing
- * its socket.
+ * its socket (and, with --remove-dir, the socket's directory).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -38,7 +38,8 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [--foreground] [--idle SECONDS] [--watch PID] SOCKET\n", progname);
+	fprintf(f, "usage: %s [--foreground] [--idle SECONDS] [--watch PID] "
+	    "[--remove-dir] SOCKET\n", progname);
 	if (f == stdout)
 		fputs("Keep llm-request's connections open on the Unix socket "
 		    "SOCKET, whose\ndirectory must be yours alone (mode 0700); "
@@ -47,16 +48,19 @@ usage(FILE *f)
 		    "(10)\n"
 		    "      --watch PID     exit when process PID exits\n"
 		    "      --foreground    stay in the foreground; print nothing\n"
+		    "      --remove-dir    the socket's directory is the holder's alone:\n"
+		    "                      remove it too at the end\n"
 		    "Use it with: LLM_HOLDER=SOCKET llm-request ...\n", f);
 }
 
 /* The options that have no letter: llm-loop's, rarely typed. */
-enum { OPT_IDLE = 256, OPT_FOREGROUND, OPT_WATCH };
+enum { OPT_IDLE = 256, OPT_FOREGROUND, OPT_WATCH, OPT_REMOVE_DIR };
 
 static const struct option longopts[] = {
 	{"idle", required_argument, NULL, OPT_IDLE},
 	{"foreground", no_argument, NULL, OPT_FOREGROUND},
 	{"watch", required_argument, NULL, OPT_WATCH},
+	{"remove-dir", no_argument, NULL, OPT_REMOVE_DIR},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -376,6 +380,16 @@ daemonize(int lfd)
 	}
 }
 
+/* rmdir the directory of path: it goes only when nothing is left in it. */
+static void
+remove_socket_dir(const char *path)
+{
+	char *copy = xstrdup(path);
+
+	rmdir(dirname(copy));
+	free(copy);
+}
+
 /* Accept and serve until idle or signalled. */
 static void
 accept_loop(int lfd, double idle, pid_t watch)
@@ -437,7 +451,7 @@ int
 main(int argc, char *argv[])
 {
 	double idle = DEFAULT_IDLE;
-	int c, lfd, foreground = 0, i;
+	int c, lfd, foreground = 0, remove_dir = 0, i;
 	long watch = 0;
 	struct sigaction sa = {0};
 	struct stat bound, now;
@@ -459,6 +473,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_FOREGROUND:
 			foreground = 1;
+			break;
+		case OPT_REMOVE_DIR:
+			remove_dir = 1;
 			break;
 		case OPT_WATCH:
 			if (parse_long(optarg, 1, INT_MAX, &watch) != 0)
@@ -505,10 +522,13 @@ main(int argc, char *argv[])
 
 	accept_loop(lfd, idle, (pid_t)watch);
 
-	/* Remove the socket if it is still the one bound here. */
+	/* Remove the socket if it is still the one bound here, and with
+	 * --remove-dir its directory: whoever made it for us may be gone. */
 	if (stat(path, &now) == 0 && now.st_ino == bound.st_ino &&
 	    now.st_dev == bound.st_dev)
 		unlink(path);
+	if (remove_dir)
+		remove_socket_dir(path);
 	close(lfd);
 	pthread_mutex_lock(&state_lock);
 	i = active;

@@ -26,8 +26,9 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-v] [-M FILE]... [-d DIR] [-B SANDBOX]\n"
 	    "       %s -l [-v] [--routes] [-M FILE]... [-d DIR] [-B SANDBOX]\n"
-	    "       %s --hold DIR [-v] [--idle SECONDS] [-M FILE]... [-d DIR] "
-	    "[-B SANDBOX]\n",
+	    "       %s --hold DIR [--remove-dir] [-v] [--idle SECONDS] "
+	    "[-M FILE]... [-d DIR]\n"
+	    "                [-B SANDBOX]\n",
 	    progname, progname, progname);
 	if (f == stdout)
 		fputs("Call a tool of an MCP server: arguments on stdin, the name in\n"
@@ -36,6 +37,8 @@ usage(FILE *f)
 		    "      --routes            with -l: add each tool's server, name, annotations\n"
 		    "      --hold DIR          keep the servers, serve DIR/mcp.sock\n"
 		    "      --idle SECONDS      with --hold: exit after this long unused (600)\n"
+		    "      --remove-dir        with --hold: DIR is the holder's alone; remove it,\n"
+		    "                          its socket and the servers' logs at the end\n"
 		    "  -M, --mcp-config FILE   the servers (repeatable; default $LLM_MCP_CONFIG,\n"
 		    "                          else DIR/mcp.json)\n"
 		    "  -d, --dir DIR           the tools directory holding mcp.json\n"
@@ -45,13 +48,14 @@ usage(FILE *f)
 }
 
 /* The options that have no letter. */
-enum { OPT_ROUTES = 256, OPT_HOLD, OPT_IDLE };
+enum { OPT_ROUTES = 256, OPT_HOLD, OPT_IDLE, OPT_REMOVE_DIR };
 
 static const struct option longopts[] = {
 	{"list", no_argument, NULL, 'l'},
 	{"routes", no_argument, NULL, OPT_ROUTES},
 	{"hold", required_argument, NULL, OPT_HOLD},
 	{"idle", required_argument, NULL, OPT_IDLE},
+	{"remove-dir", no_argument, NULL, OPT_REMOVE_DIR},
 	{"mcp-config", required_argument, NULL, 'M'},
 	{"dir", required_argument, NULL, 'd'},
 	{"sandbox", required_argument, NULL, 'B'},
@@ -157,6 +161,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_HOLD:
 			hold_at = optarg;
+			break;
+		case OPT_REMOVE_DIR:
+			host.remove_dir = 1;
 			break;
 		case OPT_IDLE:
 			if (parse_seconds(optarg, &idle) != 0 || idle <= 0)

@@ -46,6 +46,7 @@ static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_sig;
 static const char *log_dir;
 static int verbose;
+static int remove_dir;       /* --remove-dir */
 
 static void
 on_signal(int sig)
@@ -462,6 +463,7 @@ hold_setup(const struct mcp_host *h, const char *dir)
 
 	log_dir = dir;
 	verbose = h->verbose;
+	remove_dir = h->remove_dir;
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	if (getppid() != parent)
@@ -573,7 +575,9 @@ dispatch(struct pollfd *pfd, size_t n, int lfd)
 	advance_clients();
 }
 
-/* Stop the servers and what they left, remove the socket, exit. */
+/* Stop the servers and what they left, remove the socket (with
+ * --remove-dir, the directory and the logs too: whoever made it for us
+ * may be gone, killed), exit. */
 static _Noreturn void
 hold_end(const char *dir)
 {
@@ -587,6 +591,8 @@ hold_end(const char *dir)
 	jobs_kill_leftovers();
 	snprintf(path, sizeof path, "%s/mcp.sock", dir);
 	unlink(path);
+	if (remove_dir)
+		mcp_host_remove_dir(dir);
 	_exit(sig ? 128 + sig : 0);
 }
 

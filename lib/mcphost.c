@@ -73,7 +73,7 @@ mcp_host_program(void)
 void
 mcp_host_start(struct mcp_host *h, const char *program)
 {
-	const char *argv[8 + 2 * MCP_HOST_CONFIGS];
+	const char *argv[9 + 2 * MCP_HOST_CONFIGS];
 	const char *tmp = getenv("TMPDIR");
 	char sock[300];
 	size_t n = 0, i;
@@ -93,6 +93,7 @@ mcp_host_start(struct mcp_host *h, const char *program)
 	argv[n++] = program;
 	argv[n++] = "--hold";
 	argv[n++] = h->holder_dir;
+	argv[n++] = "--remove-dir";
 	for (i = 0; i < h->nconfigs; i++) {
 		argv[n++] = "-M";
 		argv[n++] = h->configs[i];
@@ -131,12 +132,27 @@ mcp_host_start(struct mcp_host *h, const char *program)
 }
 
 void
-mcp_host_stop(struct mcp_host *h)
+mcp_host_remove_dir(const char *dir)
 {
-	char path[600];
+	char path[4400];
 	DIR *d;
 	struct dirent *e;
 
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strncmp(e->d_name, "mcp", 3) != 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+void
+mcp_host_stop(struct mcp_host *h)
+{
 	if (h->holder <= 0)
 		return;
 	kill(h->holder, SIGTERM);
@@ -145,17 +161,7 @@ mcp_host_stop(struct mcp_host *h)
 	h->holder = 0;
 	unsetenv("LLM_MCP_SOCKET");
 	/* The socket and the servers' logs go with the directory. */
-	if ((d = opendir(h->holder_dir)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strncmp(e->d_name, "mcp", 3) != 0)
-				continue;
-			snprintf(path, sizeof path, "%s/%s", h->holder_dir,
-			    e->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(h->holder_dir);
+	mcp_host_remove_dir(h->holder_dir);
 }
 
 /* Connect to $LLM_MCP_SOCKET, waiting for a holder that is starting. */

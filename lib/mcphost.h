@@ -20,6 +20,7 @@ struct mcp_host {
 	const char *dir;           /* the tools directory, or NULL */
 	const char *sandbox;       /* -B for the servers, or NULL */
 	int verbose;               /* -v: progress shown on stderr */
+	int remove_dir;            /* --remove-dir: the holder's DIR goes with it */
 	pid_t holder;              /* the holder started here, or 0 */
 	char holder_dir[256];
 };
@@ -37,6 +38,10 @@ void mcp_host_start(struct mcp_host *h, const char *program);
 /* Stop the holder started by mcp_host_start, with its servers, and
  * remove its directory. Nothing when none was started. */
 void mcp_host_stop(struct mcp_host *h);
+
+/* Remove a holder's private directory dir: its socket and the servers'
+ * logs (the files named mcp*), then dir if nothing else is left. */
+void mcp_host_remove_dir(const char *dir);
 
 /* Send req (consumed) to the holder at $LLM_MCP_SOCKET, waiting a while
  * for one that is starting, and return its answer, an object. Dies

@@ -271,6 +271,32 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 	done
 	! running "$HOLDER_PID"
 	[ ! -e "$LLM_HOLDER" ]
+	# The directory is the user's: it stays.
+	[ -d "$TMP/hold" ]
+}
+
+@test "with --remove-dir the socket's directory goes too, when the watched process is killed" {
+	sleep 60 &
+	watched=$!
+	start_holder --watch "$watched" --remove-dir
+	[ -S "$LLM_HOLDER" ]
+	kill -9 "$watched"
+	for i in $(seq 1 $((100 * TIME_FACTOR))); do
+		running "$HOLDER_PID" || break
+		sleep 0.05
+	done
+	! running "$HOLDER_PID"
+	[ ! -e "$TMP/hold" ]
+	# A directory with something else in it is left alone.
+	start_holder --idle 0.3 --remove-dir
+	touch "$TMP/hold/other"
+	for i in $(seq 1 $((100 * TIME_FACTOR))); do
+		running "$HOLDER_PID" || break
+		sleep 0.05
+	done
+	! running "$HOLDER_PID"
+	[ ! -e "$LLM_HOLDER" ]
+	[ -e "$TMP/hold/other" ]
 }
 
 @test "a holder started with other proxy settings is not used" {
@@ -292,7 +318,7 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 	assert_equal "$stderr" "llm-holder: --idle: not a positive number of seconds: 0"
 	run llm-holder --help
 	[ "$status" -eq 0 ]
-	[[ $output == "usage: llm-holder [--foreground] [--idle SECONDS] [--watch PID] SOCKET"* ]]
+	[[ $output == "usage: llm-holder [--foreground] [--idle SECONDS] [--watch PID] [--remove-dir] SOCKET"* ]]
 	run llm-holder --version
 	assert_output "llm-holder 0.1.0"
 	start_holder

@@ -187,7 +187,8 @@ our_servers() {
 		'{"tool_calls":[{"name":"ev_trigger-long-running-operation","arguments":{"duration":60,"steps":60}}]}' \
 		'{"content":"done"}' >script.json
 	start_mock --script script.json
-	llm-loop -u "$MOCK_URL" -m test -d tools -M mcp.json -T 120 "go" >/dev/null 2>&1 &
+	mkdir tmp
+	TMPDIR=$PWD/tmp llm-loop -u "$MOCK_URL" -m test -d tools -M mcp.json -T 120 "go" >/dev/null 2>&1 &
 	loop=$!
 	for _ in $(seq 1 $((200 * TIME_FACTOR))); do
 		grep -q '"tools/call"' wire.ev 2>/dev/null && break
@@ -197,10 +198,35 @@ our_servers() {
 	[ -n "$(our_servers)" ]
 	kill -9 "$loop"
 	for _ in $(seq 1 $((100 * TIME_FACTOR))); do
-		[ -z "$(our_servers)" ] && break
+		[ -z "$(our_servers)" ] && [ -z "$(ls tmp)" ] && break
 		sleep 0.1
 	done
 	[ -z "$(our_servers)" ]
+	# The holders' private directories, sockets and logs went with them.
+	run ls tmp
+	assert_output ""
+}
+
+@test "no holder directory is left after kill -9 of tool-run" {
+	config
+	calls ev_trigger-long-running-operation '{"duration":60,"steps":60}' >calls.json
+	mkdir tmp
+	TMPDIR=$PWD/tmp tool-run -d tools -M mcp.json -T 120 calls.json >/dev/null 2>&1 &
+	run_pid=$!
+	for _ in $(seq 1 $((200 * TIME_FACTOR))); do
+		grep -q '"tools/call"' wire.ev 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q '"tools/call"' wire.ev
+	ls tmp/llm-mcp.*/mcp.sock
+	kill -9 "$run_pid"
+	for _ in $(seq 1 $((100 * TIME_FACTOR))); do
+		[ -z "$(our_servers)" ] && [ -z "$(ls tmp)" ] && break
+		sleep 0.1
+	done
+	[ -z "$(our_servers)" ]
+	run ls tmp
+	assert_output ""
 }
 
 @test "a server gets the allowlist and its config's env, never the API key" {
@@ -219,6 +245,9 @@ our_servers() {
 
 @test "tool-mcp: a call by hand, a listing, bad input and an unknown name" {
 	config
+	# Every holder these start has a private directory in $TMPDIR.
+	mkdir tmp
+	export TMPDIR=$PWD/tmp
 	run --separate-stderr env TOOL_NAME=ev_get-sum tool-mcp -M mcp.json <<<'{"a":5,"b":4}'
 	assert_success
 	assert_output "The sum of 5 and 4 is 9."
@@ -235,8 +264,8 @@ our_servers() {
 	run --separate-stderr tool-mcp -l --routes -M mcp.json
 	jq -e '[.[] | select(.function.name == "fs_write_file")][0].mcp | .server == "fs" and .tool == "write_file" and .annotations.destructiveHint == true' <<<"$output"
 	[ -z "$(our_servers)" ]
-	run ls /tmp
-	refute_output --partial "llm-mcp.$(basename "$TMP")"
+	run ls tmp
+	assert_output ""
 }
 
 @test "tool-mcp: a bad configuration is exit 3 with the file named" {

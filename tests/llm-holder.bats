@@ -58,6 +58,19 @@ local_setup() {
 	[[ $held == *'"x-extra":"1"'* ]]
 }
 
+@test "a body over 1 MiB goes out through the holder at once, without Expect: 100-continue" {
+	start_mock --jq '{content: "ok"}'
+	start_holder
+	head -c 1200000 /dev/zero | tr '\0' x >big.txt
+	jq -cn --rawfile s big.txt '{messages: [{role: "user", content: $s}]}' >big.json
+	run --separate-stderr llm-request -u "$MOCK_URL" big.json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	assert_equal "$(jq -r '.choices[0].message.content' <<<"$output")" ok
+	run jq -c '[.headers.expect, (.body.messages[0].content | length)]' "$TMP/mock.log"
+	assert_output '[null,1200000]'
+}
+
 @test "errors, retries and exit codes are the same through the holder" {
 	# Each reply in turn: a refusal, an overload then success, a body that
 	# is not JSON, a truncated body.

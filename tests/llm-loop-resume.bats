@@ -38,7 +38,7 @@ local_setup() {
 	assert_output 'sums: 3 7'
 	# Each state a kill between two steps can leave: the files up to it.
 	all="001-request.json 001-response.json 001-calls.json 001-results.json 002-request.json 002-response.json 002-calls.json"
-	for cut in 001-request 001-response 001-calls 001-results 002-request 002-response; do
+	for cut in 001-request 001-response 001-calls 001-results 002-request 002-response 002-calls; do
 		rm -rf "k-$cut" && mkdir "k-$cut"
 		cp ref/tools.json "k-$cut/"
 		for f in $all; do

@@ -296,3 +296,32 @@ script() { # script REPLY... : a mock script of these replies
 	assert_success
 	assert_output more
 }
+
+@test "a turn with megabytes of tool-call arguments costs what its filters cost" {
+	printf '#!/bin/sh\nwc -c\n' >tools.d/size
+	echo '{"name":"size","parameters":{"type":"object","properties":{"text":{"type":"string"}}}}' >tools.d/size.json
+	chmod +x tools.d/size
+	head -c 4000000 /dev/zero | tr '\0' x >big.txt
+	jq -cn --rawfile s big.txt '[{tool_calls: [{name: "size", arguments: {text: $s}}]}, {content: "done"}]' >script.json
+	start_mock --script script.json
+	t0=$EPOCHREALTIME
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k "How long?"
+	t1=$EPOCHREALTIME
+	assert_success
+	assert_output done
+	[ -z "$stderr" ]
+	[ "$(jq -r '.[0].content' k/001-results.json)" -eq 4000011 ]
+	# The same filters on the same files, without the loop around them.
+	t2=$EPOCHREALTIME
+	tool-extract k/001-response.json >calls.json
+	tool-run calls.json >results.json
+	tool-append k/001-request.json k/001-response.json <results.json >/dev/null
+	tool-extract k/002-response.json >/dev/null || true
+	t3=$EPOCHREALTIME
+	loop_ms=$(( (${t1/./} - ${t0/./}) / 1000 ))
+	bare_ms=$(( (${t3/./} - ${t2/./}) / 1000 ))
+	echo "loop $loop_ms ms, its filters alone $bare_ms ms" >&3
+	# Two model calls of 4 MB each way on top: generous, but not a
+	# second of reading the calls a byte at a time.
+	[ "$loop_ms" -lt $(( 3 * bare_ms + 700 * TIME_FACTOR )) ]
+}

@@ -212,6 +212,23 @@ local_setup() {
 	assert_line --index 2 '{"model":"env","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"é"}],"temperature":0}'
 }
 
+@test "a body over 1 MiB goes out at once, without Expect: 100-continue" {
+	start_mock --jq '{content: "ok"}'
+	head -c 1200000 /dev/zero | tr '\0' x >big.txt
+	jq -cn --rawfile s big.txt '{model: "m", messages: [{role: "user", content: $s}]}' >big.json
+	run --separate-stderr llm-request -u "$MOCK_URL" big.json
+	assert_success
+	[ -z "$stderr" ]
+	assert_equal "$(jq -r '.choices[0].message.content' <<<"$output")" ok
+	# A user's own Expect header goes as given.
+	run --separate-stderr llm-request -H 'Expect: 100-continue' -u "$MOCK_URL" big.json
+	assert_success
+	[ -z "$stderr" ]
+	run jq -c '[.headers.expect, (.body.messages[0].content | length)]' mock.log
+	assert_line --index 0 '[null,1200000]'
+	assert_line --index 1 '["100-continue",1200000]'
+}
+
 @test "input that is not strict JSON is refused before sending: exit 3" {
 	start_mock --jq '{content: "ok"}'
 	for doc in '{"messages":[1,]}' '{"messages":["\ud83d"]}' '{"messages":[],"x":nan}' '{"messages":[]} {}' $'{"messages":["\xff"]}' '{"messages":["a\u12"]}'; do

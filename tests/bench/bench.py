@@ -283,6 +283,18 @@ def main():
     row("loop overhead of one more turn", (loop6[0] - loop[0] - 4 * post[0]
         - 4 * tool[0]) / 4, per_turn, "run costs once: %.1f ms" % (
         (loop[1] - parts - 2 * per_turn) * 1000))
+    # The same two turns with 1 MB of arguments in the call: what they add
+    # is the filters' work on the megabyte; the shell never reads it.
+    pad = {"tool_calls": [{"id": "call_1", "name": "add_pad", "arguments": {
+        "a": 5, "b": 4, "pad": text * 120}}]}
+    pad_runs = max(5, RUNS // 3)
+    script_pad = write("loop-pad-script.json",
+                       [pad, {"content": "9"}] * (pad_runs + 10))
+    with mock("--script", script_pad) as url:
+        loop_pad = measure(["llm-loop", "-q", "-u", url] + d +
+                           ["What is 5 + 4?"], runs=pad_runs)
+    row("llm-loop, 2 turns, 1 MB of arguments", loop_pad[0], loop_pad[1],
+        "%.0f ms over the small call" % ((loop_pad[1] - loop[1]) * 1000))
 
     section("4. tool-run: 8 parallel calls of a 0.5 s tool; isolation per call")
     with open(os.path.join(WORK, "tools.d", "nap"), "w") as f:

@@ -7,12 +7,19 @@ calls. Each figure is the median of RUNS whole runs (a process each,
 start-up included), after one warm-up run; the programs compared take
 turns, so that each sees the same load on the machine.
 
+Where a call's time goes: one model call alone, llm-request through a
+warm holder against curl sending the same request over one kept
+connection (the round trip and the server, without the loop's other
+processes); and what a process start costs right after the machine
+has idled for a round trip, as it has in a loop waiting on the network.
+
 usage: tests/bench/run network [-n RUNS]
 """
 import contextlib
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -124,7 +131,57 @@ def timed(commands, runs):
     return [(statistics.median(t), min(t)) for t in times]
 
 
+def per_request(argv, env, runs, count=10):
+    """Median seconds of each further request of curl: argv sends one,
+    argv, -:, argv, ... sends count + 1 over one connection."""
+    many = list(argv)
+    for _ in range(count):
+        many += ["-:"] + argv[1:]
+    one, more = timed([(argv, env), (many, env)], runs)
+    return (more[0] - one[0]) / count
+
+
+def timed_after_idle(argv, env, runs, idle):
+    """Median wall seconds of argv, each run after idle seconds of
+    sleep (0: back to back)."""
+    times = []
+    for i in range(runs + 1):
+        if idle > 0:
+            time.sleep(idle)
+        t0 = time.perf_counter()
+        subprocess.run(argv, env=env, cwd=WORK, stdout=subprocess.DEVNULL,
+                       check=True)
+        if i > 0:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def one_call(url, ca, env):
+    """One model call alone, in seconds: llm-request through a warm
+    holder (process start included), and each further request of curl
+    over one connection."""
+    with open(os.path.join(WORK, "one.json"), "w") as f:
+        f.write('{"model": "m", "messages": [{"role": "user", "content": "calls 1"}]}')
+    hold = os.path.join(WORK, "hold")
+    os.makedirs(hold, mode=0o700, exist_ok=True)
+    sock = os.path.join(hold, "socket")
+    pid = int(subprocess.run(["llm-holder", "--idle", "600", sock], env=env,
+                             stdout=subprocess.PIPE, check=True).stdout)
+    try:
+        held = timed([(["llm-request", "--cacert", ca, "-u", url, "one.json"],
+                       dict(env, LLM_HOLDER=sock))], 20)[0][0]
+    finally:
+        os.kill(pid, 15)
+    curl = per_request(["curl", "-s", "-o", "/dev/null", "--cacert", ca,
+                        "-H", "Content-Type: application/json",
+                        "--data-binary", "@one.json",
+                        url + "/chat/completions"], env, RUNS)
+    return held, curl
+
+
 def main():
+    # Stopped early, it still stops its servers.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     make_ca()
     tools = os.path.join(WORK, "tools.d")
     os.makedirs(tools)
@@ -137,6 +194,7 @@ def main():
         env.pop(v, None)
     no_holder = dict(env, LLM_HOLDER=os.path.join(WORK, "no-holder"))
     results = {}
+    alone = {}
     port_file = os.path.join(WORK, "mock.port")
     with process(["llm-mock", "-p", "0", "--port-file", port_file, "--jq", MODEL]):
         mock_port = int(wait_for_file(port_file))
@@ -171,6 +229,7 @@ def main():
                         results[rtt, n] = timed([(loop, env), (loop, no_holder),
                                                  (node, env)], RUNS)
                         sys.stderr.write("bench: %d ms, %d calls done\n" % (rtt, n))
+                    alone[rtt] = one_call(url, ca, env)
 
     # Start-up: what a process costs before it does any work.
     start = {}
@@ -178,6 +237,10 @@ def main():
     for name, t in zip(names, timed([(["true"], env), (["tool-extract", "-V"], env),
                                      (["llm-request", "-V"], env)], 50)):
         start[name] = t
+    idle = {}
+    for name, argv in (("true", ["true"]), ("tool-extract", ["tool-extract", "-V"])):
+        idle[name] = (timed_after_idle(argv, env, 50, 0),
+                      timed_after_idle(argv, env, 50, 0.05))
 
     print("machine: %s, %d cores, %s; median of %d runs; load average "
           "%.1f" % (platform.processor() or platform.machine(), os.cpu_count(),
@@ -195,11 +258,24 @@ def main():
     for rtt in RTTS:
         for i, name in enumerate(("llm-loop", "llm-loop, no holder", "runTools")):
             per = (results[rtt, 30][i][0] - results[rtt, 10][i][0]) / 20
-            print("  %d ms RTT, %-20s %.1f ms a call, %.1f ms beyond the RTT" % (
-                rtt, name + ":", per * 1000, per * 1000 - rtt))
+            least = (results[rtt, 30][i][1] - results[rtt, 10][i][1]) / 20
+            print("  %d ms RTT, %-20s %.1f ms a call, %.1f ms beyond the RTT "
+                  "(from the minima: %.1f)" % (rtt, name + ":", per * 1000,
+                                               per * 1000 - rtt,
+                                               least * 1000 - rtt))
+    print("\nOne model call alone, beyond the RTT (medians): llm-request "
+          "through a warm holder, process start included, against each "
+          "further request of curl over one connection:")
+    for rtt in RTTS:
+        held, curl = alone[rtt]
+        print("  %d ms RTT: llm-request %.1f ms, curl %.1f ms" % (
+            rtt, held * 1000 - rtt, curl * 1000 - rtt))
     print("\nStart-up (median of 50): true %.1f ms, tool-extract -V %.1f ms, "
           "llm-request -V %.1f ms" % tuple(start[k][0] * 1000 for k in (
               "true", "tool-extract", "llm-request")))
+    print("Start-up back to back / after 50 ms idle (median of 50): "
+          + ", ".join("%s %.2f / %.2f ms" % (k, v[0] * 1000, v[1] * 1000)
+                      for k, v in idle.items()))
     shutil.rmtree(WORK)
 
 

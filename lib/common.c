@@ -412,6 +412,7 @@ void
 output_to(const char *path)
 {
 	size_t n = strlen(path);
+	struct stat old;
 	int fd;
 
 	output_path = xstrdup(path);
@@ -426,7 +427,11 @@ output_to(const char *path)
 		output_tmp = NULL;
 		die(EXIT_INPUT, "%s: %s", path, strerror(errno));
 	}
-	fchmod(fd, 0644 & ~current_umask());
+	/* The file it replaces keeps its mode: a private file stays so. */
+	if (stat(path, &old) == 0 && S_ISREG(old.st_mode))
+		fchmod(fd, old.st_mode & 0777);
+	else
+		fchmod(fd, 0644 & ~current_umask());
 	if (dup2(fd, STDOUT_FILENO) < 0)
 		die(EXIT_TRANSIENT, "%s: %s", path, strerror(errno));
 	close(fd);

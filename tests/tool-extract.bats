@@ -197,6 +197,23 @@ response() { # response MESSAGE_JSON
 	assert_output 20000
 }
 
+@test "-O keeps the mode of the file it replaces; a new file has 0644 less the umask" {
+	response '{"role":"assistant","content":"secret"}' >r.json
+	: >private
+	chmod 600 private
+	run --separate-stderr tool-extract --reply -O private r.json
+	assert_success
+	assert_equal "$(cat private)" secret
+	assert_equal "$(stat -c %a private)" 600
+	chmod 640 private
+	tool-extract --reply -O private r.json
+	assert_equal "$(stat -c %a private)" 640
+	(umask 027 && tool-extract --reply -O new r.json)
+	assert_equal "$(stat -c %a new)" 640
+	(umask 022 && tool-extract --reply -O new2 r.json)
+	assert_equal "$(stat -c %a new2)" 644
+}
+
 @test "-r into a file or a pipe writes the text whole and unaltered, after a NUL too" {
 	response '{"role":"assistant","content":"a\u0000b\u001b[2J\rc\u009b\ttab"}' >r.json
 	run --separate-stderr tool-extract --reply -O out r.json

@@ -97,59 +97,53 @@ write_response(const char *s, size_t n)
 		fwrite(s, 1, n, stdout);
 }
 
-int
-main(int argc, char *argv[])
-{
-	const char *model = NULL, *base = NULL;
-	double timeout = DEFAULT_TIMEOUT, connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-	double idle_timeout = DEFAULT_IDLE_TIMEOUT;
-	size_t max_response = DEFAULT_MAX_RESPONSE;
-	struct chat_call call = {0};
-	struct curl_slist *headers = NULL, *user_headers = NULL;
-	char *url = NULL, *shown = NULL, *payload = NULL, *key;
-	long retries = DEFAULT_RETRIES, n;
-	const char *output = NULL, *cacert = NULL, *status_text = NULL;
-	int c, ret, quiet = 0, stream = 0, show = -1;
-	struct buf input = {0}, response = {0};
+/* What the options ask for, besides the call itself. */
+struct options {
+	const char *model, *base, *output, *cacert;
+	struct curl_slist *headers;   /* -H, in order */
+};
 
-	set_progname(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
-#ifdef __linux__
-	/* The key in memory: no core dump, no ptrace or /proc reading by
-	 * other processes of the user. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#endif
+/* Parse the options into o and call (its timeouts, limits and flags);
+ * exits on --help, --version and a usage error. */
+static void
+parse_options(int argc, char *argv[], struct options *o,
+    struct chat_call *call)
+{
+	long n;
+	int c;
+
 	while ((c = getopt_long(argc, argv, "m:u:t:i:r:H:qShVO:E:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			model = optarg;
+			o->model = optarg;
 			break;
 		case 'O':
-			output = optarg;
+			o->output = optarg;
 			break;
 		case 'u':
-			base = optarg;
+			o->base = optarg;
 			break;
 		case 't':
-			if (parse_seconds(optarg, &timeout) != 0 || timeout <= 0)
+			if (parse_seconds(optarg, &call->http.timeout) != 0 ||
+			    call->http.timeout <= 0)
 				die(EXIT_USAGE, "-t: not a positive number of "
 				    "seconds: %s", optarg);
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			if (parse_seconds(optarg, &connect_timeout) != 0 ||
-			    connect_timeout <= 0)
+			if (parse_seconds(optarg, &call->http.connect_timeout) !=
+			    0 || call->http.connect_timeout <= 0)
 				die(EXIT_USAGE, "--connect-timeout: not a positive "
 				    "number of seconds: %s", optarg);
 			break;
 		case 'i':
-			if (parse_seconds(optarg, &idle_timeout) != 0 ||
-			    idle_timeout <= 0)
+			if (parse_seconds(optarg, &call->http.idle_timeout) != 0 ||
+			    call->http.idle_timeout <= 0)
 				die(EXIT_USAGE, "--idle-timeout: not a positive "
 				    "number of seconds: %s", optarg);
 			break;
 		case 'r':
-			if (parse_long(optarg, 0, 100, &retries) != 0)
+			if (parse_long(optarg, 0, 100, &call->retries) != 0)
 				die(EXIT_USAGE, "-r: not a number of retries "
 				    "from 0 to 100: %s", optarg);
 			break;
@@ -159,83 +153,99 @@ main(int argc, char *argv[])
 			if (!header_value_ok(optarg))
 				die(EXIT_USAGE, "-H: holds a control character "
 				    "(CR, LF, ...); refused");
-			user_headers = curl_slist_append(user_headers, optarg);
+			o->headers = curl_slist_append(o->headers, optarg);
 			break;
 		case OPT_MAX_RESPONSE:
 			if (parse_long(optarg, 1, 1L << 40, &n) != 0)
 				die(EXIT_USAGE, "--max-response: not a positive "
 				    "number of bytes: %s", optarg);
-			max_response = (size_t)n;
+			call->max_response = (size_t)n;
 			break;
 		case 'E':
 			if (access(optarg, R_OK) != 0)
 				die(EXIT_USAGE, "--cacert: %s: %s", optarg,
 				    strerror(errno));
-			cacert = optarg;
+			o->cacert = optarg;
 			break;
 		case 'q':
-			quiet = 1;
+			call->quiet = 1;
 			break;
 		case 'S':
-			stream = 1;
+			call->stream = 1;
 			break;
 		case OPT_SHOW:
-			show = 1;
+			call->show = 1;
 			break;
 		case OPT_STATUS:
-			status_text = optarg;
+			call->status_text = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		case 'V':
 			puts("llm-request " LLM_TOOLS_VERSION);
-			return 0;
+			exit(0);
 		default:
 			usage_error(usage, NULL);
 		}
 	}
 	if (argc - optind > 1)
 		usage_error(usage, NULL);
-	if ((ret = api_endpoint(base, &url, &shown)) != 0)
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options o = {0};
+	struct chat_call call = {
+		.http = {.timeout = DEFAULT_TIMEOUT,
+		    .connect_timeout = DEFAULT_CONNECT_TIMEOUT,
+		    .idle_timeout = DEFAULT_IDLE_TIMEOUT},
+		.max_response = DEFAULT_MAX_RESPONSE,
+		.retries = DEFAULT_RETRIES,
+		.show = -1,
+	};
+	struct buf input = {0}, response = {0};
+	char *url = NULL, *shown = NULL, *payload = NULL, *key;
+	int ret;
+
+	set_progname(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+#ifdef __linux__
+	/* The key in memory: no core dump, no ptrace or /proc reading by
+	 * other processes of the user. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	parse_options(argc, argv, &o, &call);
+	if ((ret = api_endpoint(o.base, &url, &shown)) != 0)
 		goto out;
 	key = take_api_key();
 
 	read_request(argv[optind], &input);
-	if (output != NULL)
-		output_to(output);
-	payload = request_payload(&input, model, &stream);
+	if (o.output != NULL)
+		output_to(o.output);
+	payload = request_payload(&input, o.model, &call.stream);
 	buf_free(&input);
-	if (show < 0)
-		show = stream && isatty(STDERR_FILENO);
+	if (call.show < 0)
+		call.show = call.stream && isatty(STDERR_FILENO);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EXIT_TRANSIENT, "cannot initialize libcurl");
-	headers = request_headers(user_headers, stream, key);
 	call.http.url = url;
 	call.http.body = payload;
 	call.http.body_len = strlen(payload);
-	call.http.headers = headers;
-	call.http.timeout = timeout;
-	call.http.connect_timeout = connect_timeout;
-	call.http.idle_timeout = idle_timeout;
-	http_ca_choice(cacert, &call.http.cainfo, &call.http.capath);
+	call.http.headers = request_headers(o.headers, call.stream, key);
+	http_ca_choice(o.cacert, &call.http.cainfo, &call.http.capath);
 	call.shown_url = shown;
 	call.holder = getenv("LLM_HOLDER");
-	call.max_response = max_response;
-	call.retries = retries;
-	call.stream = stream;
-	call.show = show;
-	call.status_text = status_text;
-	call.quiet = quiet;
 	ret = chat_call_run(&call, &response, isatty(STDOUT_FILENO));
 	if (ret == 0) {
 		write_response(response.data, response.len);
 		finish_stdout();
 	}
 out:
-	free_headers(headers);
-	free_headers(user_headers);
+	free_headers(call.http.headers);
+	free_headers(o.headers);
 	curl_global_cleanup();
 	buf_free(&response);
 	free(url);

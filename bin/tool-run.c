@@ -531,45 +531,42 @@ write_list(void)
 	finish_stdout();
 }
 
-int
-main(int argc, char *argv[])
-{
-	static const char *const own_env[] = {"LLM_TOOLS_DIR",
-	    "LLM_TOOL_SANDBOX", "XDG_CONFIG_HOME", NULL};
-	const char *journal_path = NULL;
-	struct journal journal = {0};
-	struct gate gate = {0};
-	struct job *jobs;
-	jv calls, *early;
-	size_t i, n;
-	const char *output = NULL, *new_tool = NULL;
-	int c, list = 0;
+/* What the options ask for besides the runner's and the gate's. */
+struct options {
+	const char *journal, *output, *new_tool;
+	int list;
+};
 
-	set_progname(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
-	runner_init(&runner);
+/* Parse the options into o, the runner, the gate and the journal;
+ * exits on --help, --version and a usage error. */
+static void
+parse_options(int argc, char *argv[], struct options *o, struct gate *gate,
+    struct journal *journal)
+{
+	int c;
+
 	while ((c = getopt_long(argc, argv, RUNNER_OPTIONS "AvlM:hVO:",
 	    longopts, NULL)) != -1) {
 		if (runner_option(&runner, c, optarg))
 			continue;
 		switch (c) {
 		case 'O':
-			output = optarg;
+			o->output = optarg;
 			break;
 		case 'A':
-			gate.confirm = runner.confirm = 1;
+			gate->confirm = runner.confirm = 1;
 			break;
 		case OPT_DRY_RUN:
-			gate.dry_run = 1;
+			gate->dry_run = 1;
 			break;
 		case OPT_JOURNAL:
-			journal_path = optarg;
+			o->journal = optarg;
 			break;
 		case 'v':
-			journal.verbose = 1;
+			journal->verbose = 1;
 			break;
 		case 'l':
-			list = 1;
+			o->list = 1;
 			break;
 		case 'M':
 			if (mcp.nconfigs == MCP_HOST_CONFIGS)
@@ -578,81 +575,111 @@ main(int argc, char *argv[])
 			mcp.configs[mcp.nconfigs++] = optarg;
 			break;
 		case OPT_NEW:
-			new_tool = optarg;
+			o->new_tool = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		case 'V':
 			puts("tool-run " LLM_TOOLS_VERSION);
-			return 0;
+			exit(0);
 		default:
 			usage_error(usage, NULL);
 		}
 	}
-	if (argc - optind > 1 || (list && argc - optind > 0))
+	if (argc - optind > 1 || (o->list && argc - optind > 0) ||
+	    (o->list && o->new_tool != NULL))
 		usage_error(usage, NULL);
-	if (new_tool != NULL) {
-		if (list)
-			usage_error(usage, NULL);
-		runner_new_tool(&runner, new_tool, argv[optind]);
-		runner_free(&runner);
-		return 0;
-	}
+}
+
+/* The MCP servers of the run, when it has any: one holder keeps them
+ * for every call, which reaches it through the socket. It starts before
+ * the secrets go: ${VAR} in its configuration may name one (it keeps
+ * what it expands and then drops the rest). */
+static void
+start_mcp(int verbose)
+{
 	mcp_answer = jv_null();
 	mcp.dir = runner.dir_option;
 	mcp.sandbox = runner.sandbox;
-	mcp.verbose = journal.verbose;
-	if (mcp_host_configured(&mcp)) {
-		/* One holder keeps the servers for every call of the run;
-		 * the calls reach it through the socket. It starts before
-		 * the secrets go: ${VAR} in its configuration may name one
-		 * (it keeps what it expands and then drops the rest). */
-		runner.mcp_program = mcp_host_program();
-		mcp_host_start(&mcp, runner.mcp_program);
-		jobs_spare(mcp.holder);
-		runner_option(&runner, 'e', "LLM_MCP_SOCKET");
-	}
-	runner_setup(&runner, own_env);
-	if (output != NULL) {
-		output_to(output);
-		jobs_init();
-	}
-	if (list) {
-		write_list();
-		return 0;
-	}
+	mcp.verbose = verbose;
+	if (!mcp_host_configured(&mcp))
+		return;
+	runner.mcp_program = mcp_host_program();
+	mcp_host_start(&mcp, runner.mcp_program);
+	jobs_spare(mcp.holder);
+	runner_option(&runner, 'e', "LLM_MCP_SOCKET");
+}
 
-	calls = json_read_doc(argv[optind], "tool calls");
-	if (jv_get_kind(calls) != JV_KIND_ARRAY)
-		die(EXIT_INPUT, "tool calls: %s, not an array",
-		    json_kind_name(calls));
+/* Run the calls (an array, consumed) and write their results. */
+static void
+run_calls(jv calls, struct gate *gate, struct journal *journal)
+{
+	struct job *jobs;
+	jv *early;
+	size_t i, n;
+
 	n = (size_t)jv_array_length(jv_copy(calls));
 	jobs = xmalloc((n + 1) * sizeof *jobs);
 	early = xmalloc((n + 1) * sizeof *early);
 	memset(jobs, 0, (n + 1) * sizeof *jobs);
-	journal_open(&journal, journal_path);
 	runner.policy.on_start = on_job_start;
 	runner.policy.on_done = on_job_done;
-	runner.policy.ctx = &journal;
-	if (gate.confirm)
-		gate.tty = fopen("/dev/tty", "r+e");
+	runner.policy.ctx = journal;
+	if (gate->confirm)
+		gate->tty = fopen("/dev/tty", "r+e");
 	for (i = 0; i < n; i++) {
 		jv call = jv_array_get(jv_copy(calls), (int)i);
-		early[i] = prepare_call(&jobs[i], call, i, &gate, &journal);
+		early[i] = prepare_call(&jobs[i], call, i, gate, journal);
 		jobs[i].skip = jv_is_valid(early[i]);
 		jv_free(call);
 	}
-	if (gate.tty != NULL)
-		fclose(gate.tty);
+	if (gate->tty != NULL)
+		fclose(gate->tty);
 	jobs_run(jobs, n, &runner.policy);
-
 	write_results(calls, jobs, early, n);
 	free(jobs);
 	free(early);
+	jv_free(calls);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const char *const own_env[] = {"LLM_TOOLS_DIR",
+	    "LLM_TOOL_SANDBOX", "XDG_CONFIG_HOME", NULL};
+	struct options o = {0};
+	struct journal journal = {0};
+	struct gate gate = {0};
+	jv calls;
+
+	set_progname(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	runner_init(&runner);
+	parse_options(argc, argv, &o, &gate, &journal);
+	if (o.new_tool != NULL) {
+		runner_new_tool(&runner, o.new_tool, argv[optind]);
+		runner_free(&runner);
+		return 0;
+	}
+	start_mcp(journal.verbose);
+	runner_setup(&runner, own_env);
+	if (o.output != NULL) {
+		output_to(o.output);
+		jobs_init();
+	}
+	if (o.list) {
+		write_list();
+		return 0;
+	}
+	calls = json_read_doc(argv[optind], "tool calls");
+	if (jv_get_kind(calls) != JV_KIND_ARRAY)
+		die(EXIT_INPUT, "tool calls: %s, not an array",
+		    json_kind_name(calls));
+	journal_open(&journal, o.journal);
+	run_calls(calls, &gate, &journal);
 	mcp_stop();
 	runner_free(&runner);
-	jv_free(calls);
 	jv_free(journal.done);
 	jv_free(journal.started);
 	if (journal.fd >= 0)

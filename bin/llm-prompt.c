@@ -290,98 +290,118 @@ offer_tools(jv request, const char *file, int no_tools, jv choice)
 	return jv_object_set(request, jv_string("tool_choice"), choice);
 }
 
-int
-main(int argc, char *argv[])
-{
-	const char *model = NULL, *system = NULL, *tools = NULL, *cont = NULL;
-	const char *output = NULL, *schema = NULL, *prompt;
-	jv choice = jv_invalid(), options = jv_array();
-	jv request, format = jv_invalid();
-	struct buf piped = {0}, text = {0};
-	int no_tools = 0, no_stdin = 0, have_piped = 0, c, i;
-	char **files = xmalloc(sizeof *files * (size_t)argc);
-	int nfiles = 0, file_stdin = 0, rc = 0;
+/* What the options ask for. */
+struct options {
+	const char *model, *system, *tools, *cont, *output, *schema;
+	jv choice;                 /* -C, or invalid */
+	jv fields;                 /* -o NAME=VALUE..., strings */
+	int no_tools, no_stdin;
+	char **files;              /* -f FILE..., in order */
+	int nfiles, file_stdin;
+};
 
-	set_progname(argv[0]);
+/* Parse the options into o; exits on --help, --version and a usage
+ * error. */
+static void
+parse_options(int argc, char *argv[], struct options *o)
+{
+	int c;
+
+	o->choice = jv_invalid();
+	o->fields = jv_array();
+	o->files = xmalloc(sizeof *o->files * (size_t)argc);
 	while ((c = getopt_long(argc, argv, "m:s:w:c:C:NhVO:f:Io:J:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			model = optarg;
+			o->model = optarg;
 			break;
 		case 'O':
-			output = optarg;
+			o->output = optarg;
 			break;
 		case 's':
-			system = optarg;
+			o->system = optarg;
 			break;
 		case 'w':
-			tools = optarg;
+			o->tools = optarg;
 			break;
 		case 'c':
-			cont = optarg;
+			o->cont = optarg;
 			break;
 		case 'C':
-			jv_free(choice);
-			choice = tool_choice_option(optarg);
+			jv_free(o->choice);
+			o->choice = tool_choice_option(optarg);
 			break;
 		case 'N':
-			no_tools = 1;
+			o->no_tools = 1;
 			break;
 		case 'f':
-			if (strcmp(optarg, "-") == 0 && file_stdin++)
+			if (strcmp(optarg, "-") == 0 && o->file_stdin++)
 				die(EXIT_USAGE, "-f -: standard input given twice");
-			files[nfiles++] = optarg;
+			o->files[o->nfiles++] = optarg;
 			break;
 		case 'I':
-			no_stdin = 1;
+			o->no_stdin = 1;
 			break;
 		case 'o':
-			options = jv_array_append(options, jv_string(optarg));
+			o->fields = jv_array_append(o->fields, jv_string(optarg));
 			break;
 		case 'J':
-			schema = optarg;
+			o->schema = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			goto out;
+			exit(0);
 		case 'V':
 			puts("llm-prompt " LLM_TOOLS_VERSION);
-			goto out;
+			exit(0);
 		default:
 			usage_error(usage, NULL);
 		}
 	}
 	if (argc - optind > 1)
 		usage_error(usage, NULL);
-	prompt = optind < argc ? argv[optind] : NULL;
-	if (file_stdin && cont != NULL && strcmp(cont, "-") == 0)
+	if (o->file_stdin && o->cont != NULL && strcmp(o->cont, "-") == 0)
 		die(EXIT_USAGE, "-f -: standard input is already the "
 		    "conversation (-c -)");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options o = {0};
+	const char *prompt;
+	jv request, format = jv_invalid();
+	struct buf piped = {0}, text = {0};
+	int have_piped = 0, i;
+
+	set_progname(argv[0]);
+	parse_options(argc, argv, &o);
+	prompt = optind < argc ? argv[optind] : NULL;
 	/* Every argument is checked before stdin is read. */
-	request = option_fields(options);
-	if (schema != NULL) {
+	request = option_fields(o.fields);
+	if (o.schema != NULL) {
 		if (jv_object_has(jv_copy(request), jv_string("response_format")))
 			die(EXIT_USAGE, "--schema and -o response_format do not "
 			    "go together");
-		format = response_format_option(schema);
+		format = response_format_option(o.schema);
 	}
 	/* Text piped in, with PROMPT or as the prompt (or request) when
 	 * there is no -c; not when stdin is a file of -f, a terminal,
 	 * closed, or -I says no. */
-	if ((prompt != NULL || cont == NULL) && !no_stdin && !file_stdin &&
-	    !(cont != NULL && strcmp(cont, "-") == 0) &&
+	if ((prompt != NULL || o.cont == NULL) && !o.no_stdin && !o.file_stdin &&
+	    !(o.cont != NULL && strcmp(o.cont, "-") == 0) &&
 	    !isatty(STDIN_FILENO) && stdin_readable()) {
 		read_file_or_die("-", JSON_INPUT_MAX, &piped, EXIT_INPUT);
 		have_piped = piped.len > strspn(piped.data, " \t\r\n");
 	}
-	if (prompt == NULL && cont == NULL && !have_piped && nfiles == 0)
+	if (prompt == NULL && o.cont == NULL && !have_piped && o.nfiles == 0)
 		die(EXIT_USAGE, "no PROMPT: give one, pipe it in, or give -c "
 		    "or -f (see --help)");
-	if (output != NULL)
-		output_to(output);
-	if (cont != NULL) {
-		request = jv_object_merge(continued_request(cont, NULL), request);
+	if (o.output != NULL)
+		output_to(o.output);
+	if (o.cont != NULL) {
+		request = jv_object_merge(continued_request(o.cont, NULL), request);
 	} else if (prompt == NULL && have_piped && looks_like_request(&piped)) {
 		request = jv_object_merge(continued_request(NULL, &piped),
 		    request);
@@ -390,28 +410,25 @@ main(int argc, char *argv[])
 	if (jv_is_valid(format))
 		request = jv_object_set(request, jv_string("response_format"),
 		    format);
-	if (model != NULL)
+	if (o.model != NULL)
 		request = jv_object_set(request, jv_string("model"),
-		    jv_string(model));
+		    jv_string(o.model));
 	if (have_piped)
 		add_piped(&text, &piped);
-	for (i = 0; i < nfiles; i++)
-		add_file(&text, files[i]);
+	for (i = 0; i < o.nfiles; i++)
+		add_file(&text, o.files[i]);
 	if (prompt != NULL)
 		add_part(&text, prompt, strlen(prompt));
-	request = add_messages(request, system,
+	request = add_messages(request, o.system,
 	    prompt != NULL || text.len > 0 ? &text : NULL);
-	request = offer_tools(request, no_tools ? NULL : tools, no_tools,
-	    choice);
-	choice = jv_invalid();
+	request = offer_tools(request, o.no_tools ? NULL : o.tools, o.no_tools,
+	    o.choice);
+	o.choice = jv_invalid();
 	json_write_stdout(request);
 	buf_free(&piped);
 	buf_free(&text);
-out:
-	jv_free(choice);
-	jv_free(options);
-	free(files);
-	if (rc == 0)
-		finish_stdout();
-	return rc;
+	jv_free(o.fields);
+	free(o.files);
+	finish_stdout();
+	return 0;
 }

@@ -26,7 +26,7 @@ PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
              llm-status llm-holder tool-serve tool-mcp
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
-LIB_NAMES = common json toolcall jobs schema schemacheck schemavalue \
+LIB_NAMES = common json toolcall jobs jobspawn schema schemacheck schemavalue \
             schemaobject schemaref pattern sse chatstream jsonscan term \
             textcalls mcp completion httpd fault reply \
             request http holder isolate toolsdir runner toolschema status runfiles \

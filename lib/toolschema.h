@@ -4,8 +4,8 @@
  * the run's sandbox and limits and cached per executable in
  * llm-tools/schemas of the user's cache directory; the x-llm-tools
  * object of a schema sets the tool's own limits. runner_list and
- * runner_describe (runner.h) live here too. Schemas are untrusted input: a bad one is a message,
- * never a crash.
+ * runner_describe (runner.h) live here too. Schemas are untrusted
+ * input: a bad one is a message, never a crash.
  */
 #ifndef LLM_TOOLSCHEMA_H
 #define LLM_TOOLSCHEMA_H

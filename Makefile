@@ -26,10 +26,10 @@ PROG_NAMES = llm-request tool-extract tool-run tool-append llm-prompt llm-mock \
              llm-status llm-holder tool-serve tool-mcp
 PROGS = $(PROG_NAMES:%=bin/%)
 SCRIPTS = bin/llm-loop bin/llm-runs bin/llm-guard-blocklist bin/llm-guard-json
-LIB_NAMES = common json toolcall jobs schema schemacheck schemavalue \
-            schemaobject schemaref pattern sse jsonscan term \
+LIB_NAMES = common json toolcall jobs jobspawn schema schemacheck schemavalue \
+            schemaobject schemaref pattern sse chatstream jsonscan term \
             textcalls mcp completion httpd fault reply \
-            request http holder isolate toolsdir runner status runfiles \
+            request http holder isolate toolsdir runner toolschema status runfiles \
             mcphost mcphttp payload apiheaders chatcall
 LIBHDR = $(LIB_NAMES:%=lib/%.h)
 LIBOBJ = $(LIB_NAMES:%=$(B)lib/%.o)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "chatcall.h"
+#include "chatstream.h"
 #include "common.h"
 #include "holder.h"
 #include "http.h"

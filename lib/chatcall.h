@@ -5,8 +5,9 @@
  * timeouts, 408, 409, 429, 5xx) retried as the official SDKs do, after
  * the server's retry-after or an exponential backoff with jitter, and as
  * its x-should-retry says; a response larger than its limit refused; a
- * streamed response decoded (lib/sse.c) and added up into one, its text
- * shown on standard error as it comes when asked; the response checked
+ * streamed response decoded (lib/sse.c) and added up into one
+ * (lib/chatstream.c), its text shown on standard error as it comes when
+ * asked; the response checked
  * (a JSON object without an error) before it is handed over, so that a
  * caller writes one whole document or nothing.
  */

@@ -1,6 +1,6 @@
 /*
  * Chat Completions responses built: the chat.completion object and its
- * choices (shared by the stream accumulator of lib/sse.c and by
+ * choices (shared by the stream accumulator of lib/chatstream.c and by
  * llm-mock), and the event stream of chat.completion.chunk objects that
  * sends the same completion piece by piece, as OpenAI does: a first
  * delta with the role, the text in pieces of at most 8 bytes (never

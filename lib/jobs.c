@@ -1,4 +1,5 @@
-/* Tool processes: start, feed, drain, bound and reap them. */
+/* Tool processes: run them, feed, drain, bound and reap them, and own
+ * the signals that stop a run; starting one is jobspawn.c's. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,20 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "isolate.h"
 #include "jobs.h"
+#include "jobspawn.h"
 
 #define KILL_GRACE 1.0
 #define EXIT_GRACE 0.2
 #define STDERR_TAIL 2048
-#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
-
-extern char **environ;
 
 static int sigchld_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal, in_run;
 static int ignored_at_start[3];  /* SIGTERM, SIGINT, SIGHUP */
-static const int stop_signals[3] = {SIGTERM, SIGINT, SIGHUP};
+const int jobs_stop_signals[3] = {SIGTERM, SIGINT, SIGHUP};
 static pid_t spared;
 
 static void
@@ -83,8 +81,8 @@ jobs_init(void)
 		if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 			die(EXIT_TRANSIENT, "pipe: %s", strerror(errno));
 		for (i = 0; i < 3; i++)
-			ignored_at_start[i] = sigaction(stop_signals[i], NULL,
-			    &old) == 0 && old.sa_handler == SIG_IGN;
+			ignored_at_start[i] = sigaction(jobs_stop_signals[i],
+			    NULL, &old) == 0 && old.sa_handler == SIG_IGN;
 		/* Orphans of a tool (a daemon it started) become our
 		 * children, so that none outlives the run. */
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -99,11 +97,11 @@ jobs_init(void)
 	 * were started. */
 	sa.sa_handler = on_stop;
 	for (i = 0; i < 3; i++)
-		sigaction(stop_signals[i], ignored_at_start[i] ? NULL : &sa,
-		    NULL);
+		sigaction(jobs_stop_signals[i], ignored_at_start[i] ? NULL :
+		    &sa, NULL);
 	for (i = 0; i < 3; i++)
 		if (ignored_at_start[i])
-			signal(stop_signals[i], SIG_IGN);
+			signal(jobs_stop_signals[i], SIG_IGN);
 }
 
 void
@@ -171,328 +169,6 @@ jobs_set_limit(struct job_policy *p, const char *spec)
 	return 0;
 }
 
-/* The variables every tool gets: NAME= entries, and the LC_ prefix. */
-static const char *const tool_keep[] = {"PATH=", "HOME=", "LANG=", "TZ=",
-    "TMPDIR=", "USER=", "LOGNAME=", "LC_", NULL};
-
-/* Is the environment entry e (NAME=value) one of names (NULL-terminated,
- * bare names)? */
-static int
-named(const char *e, const char *const *names)
-{
-	size_t i, len;
-
-	for (i = 0; names != NULL && names[i] != NULL; i++) {
-		len = strlen(names[i]);
-		if (strncmp(e, names[i], len) == 0 && e[len] == '=')
-			return 1;
-	}
-	return 0;
-}
-
-/* May a tool get the environment entry e? */
-static int
-for_tools(const char *e, const struct job_policy *p)
-{
-	size_t i;
-
-	if (strncmp(e, "TOOL_", 5) == 0)
-		return 0;
-	for (i = 0; tool_keep[i] != NULL; i++)
-		if (strncmp(e, tool_keep[i], strlen(tool_keep[i])) == 0)
-			return 1;
-	return named(e, p->pass_env);
-}
-
-void
-jobs_drop_secrets(const struct job_policy *p, const char *const *keep)
-{
-	char **from, **to;
-
-	for (from = to = environ; *from != NULL; from++) {
-		if (for_tools(*from, p) || named(*from, keep))
-			*to++ = *from;
-		else    /* /proc/PID/environ shows these bytes: wipe them */
-			memset(*from, 0, strlen(*from));
-	}
-	*to = NULL;
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
-/* The environment a tool gets: an allowlist, never secrets. */
-static char **
-tool_environment(const struct job *job, const struct job_policy *p)
-{
-	size_t n = 0;
-	char **env, **e;
-	int have_path = 0;
-
-	for (e = environ; *e != NULL; e++)
-		n++;
-	env = xmalloc((n + 4) * sizeof *env);
-	n = 0;
-	for (e = environ; *e != NULL; e++) {
-		if (!for_tools(*e, p))
-			continue;
-		have_path |= strncmp(*e, "PATH=", 5) == 0;
-		env[n++] = *e;
-	}
-	if (!have_path)
-		env[n++] = "PATH=" DEFAULT_PATH;
-	env[n] = xmalloc(strlen(job->name) + sizeof "TOOL_NAME=");
-	sprintf(env[n++], "TOOL_NAME=%s", job->name);
-	env[n] = xmalloc(strlen(job->id) + sizeof "TOOL_CALL_ID=");
-	sprintf(env[n++], "TOOL_CALL_ID=%s", job->id);
-	env[n] = NULL;
-	return env;
-}
-
-/* The argv of a job: the sandbox wrapper, the tool, its one argument. */
-static char **
-job_argv(const struct job *job, const struct job_policy *p)
-{
-	size_t n = 0, i;
-	char **argv;
-
-	while (p->sandbox != NULL && p->sandbox[n] != NULL)
-		n++;
-	argv = xmalloc((n + 3) * sizeof *argv);
-	for (i = 0; i < n; i++)
-		argv[i] = p->sandbox[i];
-	argv[n++] = job->path;
-	if (job->arg != NULL)
-		argv[n++] = (char *)job->arg;
-	argv[n] = NULL;
-	return argv;
-}
-
-/* What a child reports on the report pipe when it cannot go on. */
-struct child_report {
-	int stage;      /* REPORT_EXEC or REPORT_ISOLATE */
-	int code;       /* errno */
-};
-
-enum { REPORT_EXEC = 1, REPORT_ISOLATE };
-
-static _Noreturn void
-report_and_exit(int report, int stage, int code)
-{
-	struct child_report r = {stage, code};
-
-	if (write(report, &r, sizeof r) < 0)
-		_exit(126);
-	_exit(127);
-}
-
-/* Free what job_argv and tool_environment gave. */
-static void
-free_child_args(char **argv, char **env)
-{
-	size_t i;
-
-	free(argv);
-	for (i = 0; env[i] != NULL; i++)
-		if (strncmp(env[i], "TOOL_", 5) == 0)
-			free(env[i]);
-	free(env);
-}
-
-/* In the child: limits, descriptors, signals, then exec. Never returns. */
-static _Noreturn void
-exec_child(char **argv, char **env, const struct job_policy *p, int in,
-    int out, int err, int report)
-{
-	sigset_t none;
-	int i;
-
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	for (i = 0; i < 3; i++)
-		signal(stop_signals[i], SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (i = 0; i < JOBS_RLIMITS; i++) {
-		struct rlimit rl = {p->limits[i].value, p->limits[i].value};
-		if (p->limits[i].name != NULL)
-			setrlimit(p->limits[i].resource, &rl);
-	}
-	if (dup2(in, 0) >= 0 && dup2(out, 1) >= 0 && dup2(err, 2) >= 0) {
-		/* Nothing but 0-2 (and the close-on-exec report pipe)
-		 * crosses into the tool. */
-		close_range(3, (unsigned)report - 1, 0);
-		close_range((unsigned)report + 1, ~0U, 0);
-		if (p->sandbox != NULL && strchr(argv[0], '/') == NULL) {
-			environ = env;
-			execvp(argv[0], argv);
-		} else {
-			execve(argv[0], argv, env);
-		}
-	}
-	report_and_exit(report, REPORT_EXEC, errno);
-}
-
-/* The child of isolate_clone, PID 1 of the tool's namespaces: set them
- * up, start the tool, reap until it ends, leave its wait status in
- * exit_word. Its end ends whatever the tool left behind. */
-static _Noreturn void
-init_child(char **argv, char **env, const struct job_policy *p, int in,
-    int out, int err, int report, uid_t uid, gid_t gid, int *exit_word)
-{
-	pid_t tool;
-	int code, st;
-
-	/* tool-run killed: the namespace and all in it go too. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* The kernel drops a stop signal sent to a namespace's init without
-	 * a handler; say so, so that a process that emulates signals (as
-	 * valgrind does) drops it too. The tool gets it through the process
-	 * group; SIGKILL ends this process. exec_child restores them. */
-	for (code = 0; code < 3; code++)
-		signal(stop_signals[code], SIG_IGN);
-	signal(SIGCHLD, SIG_DFL);
-	if ((code = isolate_enter(uid, gid)) != 0)
-		report_and_exit(report, REPORT_ISOLATE, code);
-	/* Only the tool's pipes stay open here: no other job's end may
-	 * keep a pipe from reaching its end. */
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-		report_and_exit(report, REPORT_EXEC, errno);
-	close_range(3, (unsigned)report - 1, 0);
-	close_range((unsigned)report + 1, ~0U, 0);
-	if ((tool = fork()) < 0)
-		report_and_exit(report, REPORT_EXEC, errno);
-	if (tool == 0)
-		exec_child(argv, env, p, 0, 1, 2, report);
-	free_child_args(argv, env);
-	close(0);
-	close(1);
-	close(2);
-	close(report);
-	isolate_reap(tool, &st);
-	exit_word[1] = st;
-	exit_word[0] = 1;
-	_exit(0);
-}
-
-static int isolation_off;  /* the kernel refused it once: not again */
-
-/* Open the four pipes of a job; 0, or -1 with errno and none open. */
-static int
-job_pipes(int fds[8])
-{
-	int i, e;
-
-	for (i = 0; i < 8; i++)
-		fds[i] = -1;
-	for (i = 0; i < 8; i += 2) {
-		if (pipe2(fds + i, O_CLOEXEC) < 0) {
-			e = errno;
-			while (i > 0) {
-				i -= 2;
-				close(fds[i]);
-				close(fds[i + 1]);
-			}
-			errno = e;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Fork and exec the job with pipes on 0, 1 and 2, isolated when the
- * policy says so and the kernel lets us. 0 once it runs or has failed
- * for good (failed_to_start); -1 with errno when it could not start for
- * want of descriptors or processes, nothing of it left open. */
-static int
-start_job(struct job *job, const struct job_policy *run)
-{
-	const struct job_policy *p = job->own != NULL ? job->own : run;
-	int fds[8], e, isolated = p->isolate && !isolation_off;
-	int *in = fds, *out = fds + 2, *err = fds + 4, *report = fds + 6;
-	struct child_report r = {0, 0};
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	char **argv, **env;
-	ssize_t n;
-	size_t i;
-
-	if (job_pipes(fds) < 0)
-		return -1;
-	if (!job->announced && p->on_start != NULL)
-		p->on_start(job, p->ctx);
-	job->announced = 1;
-	job->in = job->out = job->err = -1;
-	job->deadline = now_seconds() + p->timeout;
-	/* Everything the child needs, allocated before it exists. */
-	argv = job_argv(job, p);
-	env = tool_environment(job, p);
-	job->pid = isolated ? isolate_clone() : fork();
-	if (job->pid < 0 && isolated && isolate_refused(errno)) {
-		r.stage = REPORT_ISOLATE;
-		r.code = errno;
-	}
-	if (job->pid == 0 && isolated)
-		init_child(argv, env, p, in[0], out[1], err[1], report[1], uid,
-		    gid, job->exit_word);
-	if (job->pid == 0) {
-		setpgid(0, 0);
-		exec_child(argv, env, p, in[0], out[1], err[1], report[1]);
-	}
-	e = errno;
-	free_child_args(argv, env);
-	if (job->pid > 0) {
-		setpgid(job->pid, job->pid);
-		close(in[0]);
-		close(out[1]);
-		close(err[1]);
-		close(report[1]);
-		in[0] = out[1] = err[1] = report[1] = -1;
-		while ((n = read(report[0], &r, sizeof r)) < 0 && errno == EINTR)
-			;
-		if (n != (ssize_t)sizeof r)
-			r.stage = 0;
-	}
-	if (r.stage == REPORT_ISOLATE) {
-		/* No namespaces here: say so once, and run as we can. */
-		for (i = 0; i < 8; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		if (job->pid > 0)
-			waitpid(job->pid, NULL, 0);
-		isolation_off = 1;
-		warnx("tools run without isolation: the kernel refused a "
-		    "namespace (%s); they can read the environment of this "
-		    "user's processes", strerror(r.code));
-		return start_job(job, p);
-	}
-	if (job->pid < 0) {
-		for (i = 0; i < 8; i++)
-			close(fds[i]);
-		errno = e;
-		return -1;
-	}
-	job->started = 1;
-	job->in = in[1];
-	job->out = out[0];
-	job->err = err[0];
-	close(report[0]);
-	fcntl(job->in, F_SETFL, O_NONBLOCK);
-	if (r.stage == REPORT_EXEC) {
-		/* exec failed: the child is gone or going. */
-		job->failed_to_start = r.code;
-		close(job->in);
-		close(job->out);
-		close(job->err);
-		job->in = job->out = job->err = -1;
-		waitpid(job->pid, &job->status, 0);
-		job->exited = 1;
-		return 0;
-	}
-	if (job->input == NULL || job->input_len == 0) {
-		close(job->in);
-		job->in = -1;
-	}
-	return 0;
-}
 
 static void
 close_fd(int *fd)
@@ -744,12 +420,111 @@ stop_all(struct job **jobs, size_t njobs)
 	_exit(128 + sig);
 }
 
+/* The descriptors of one round of jobs_run's poll, and whose they are. */
+struct poll_set {
+	struct pollfd *fds;
+	int **which;         /* the field of the job that holds fds[i].fd */
+	struct job **owner;
+	size_t n;
+};
+
+/* Start jobs from next_start on while fewer than p->max_running run;
+ * the index of the first job not looked at yet. */
+static size_t
+start_more(struct job *jobs, size_t njobs, size_t next_start,
+    const struct job_policy *p)
+{
+	size_t i, running = 0;
+
+	for (i = 0; i < njobs; i++)
+		running += jobs[i].started && !job_done(&jobs[i]);
+	while (next_start < njobs && (int)running < p->max_running) {
+		struct job *job = &jobs[next_start];
+		if (job->skip) {
+			next_start++;
+			continue;
+		}
+		if (job_spawn(job, p) < 0) {
+			if (running > 0 && (errno == EMFILE ||
+			    errno == ENFILE || errno == EAGAIN ||
+			    errno == ENOMEM))
+				break;  /* again when one ends */
+			job->started = job->exited = 1;
+			job->failed_to_start = errno;
+		} else {
+			running++;
+		}
+		next_start++;
+	}
+	return next_start;
+}
+
+/* Look at every job at time t: past its deadline, bound it; done, report
+ * it once; else add its open ends to set. How many jobs are pending;
+ * *next is the nearest deadline of those (-1: none). */
+static size_t
+watch_jobs(struct job *jobs, size_t njobs, const struct job_policy *p,
+    double t, struct poll_set *set, double *next)
+{
+	size_t i, pending = 0;
+
+	for (i = 0; i < njobs; i++) {
+		struct job *job = &jobs[i];
+		int *ends[3] = {&job->in, &job->out, &job->err};
+		int k;
+
+		if (!job_done(job) && t >= job->deadline) {
+			if (job->exited)	/* what it wrote first */
+				drain_exited(job, output_cap(job, p));
+			enforce_deadline(job, t);
+		}
+		if (job_done(job)) {
+			if (job->started && !job->reported &&
+			    p->on_done != NULL)
+				p->on_done(job, p->ctx);
+			job->reported = 1;
+			continue;
+		}
+		pending++;
+		if (*next < 0 || job->deadline < *next)
+			*next = job->deadline;
+		for (k = 0; k < 3; k++) {
+			if (*ends[k] < 0)
+				continue;
+			set->fds[set->n] = (struct pollfd){*ends[k],
+			    k == 0 ? POLLOUT : POLLIN, 0};
+			set->owner[set->n] = job;
+			set->which[set->n++] = ends[k];
+		}
+	}
+	return pending;
+}
+
+/* Feed and drain the jobs as poll said of the ends in set. */
+static void
+serve_polled(const struct poll_set *set, const struct job_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		struct job *job = set->owner[i];
+
+		if (set->fds[i].revents == 0 ||
+		    *set->which[i] != set->fds[i].fd)
+			continue;
+		if (set->which[i] != &job->in)
+			drain(job, set->which[i], output_cap(job, p));
+		else if (set->fds[i].revents & (POLLERR | POLLHUP))
+			close_fd(&job->in);
+		else
+			feed(job);
+	}
+}
+
 void
 jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 {
-	struct pollfd *fds = xmalloc((3 * njobs + 1) * sizeof *fds);
-	int **which = xmalloc((3 * njobs + 1) * sizeof *which);
-	struct job **owner = xmalloc((3 * njobs + 1) * sizeof *owner);
+	struct poll_set set;
 	struct job **all = xmalloc((njobs + 1) * sizeof *all);
 	size_t next_start = 0, i, words = 2 * (njobs + 1) * sizeof(int);
 	/* Where each isolated job's init leaves its tool's wait status. */
@@ -758,6 +533,9 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 
 	if (exit_words == MAP_FAILED)
 		die(EXIT_TRANSIENT, "mmap: %s", strerror(errno));
+	set.fds = xmalloc((3 * njobs + 1) * sizeof *set.fds);
+	set.which = xmalloc((3 * njobs + 1) * sizeof *set.which);
+	set.owner = xmalloc((3 * njobs + 1) * sizeof *set.owner);
 	for (i = 0; i < njobs; i++) {
 		jobs[i].exit_word = exit_words + 2 * i;
 		all[i] = &jobs[i];
@@ -765,91 +543,33 @@ jobs_run(struct job *jobs, size_t njobs, const struct job_policy *p)
 	in_run = 1;
 	for (;;) {
 		double t, next = -1;
-		size_t nfds = 0, pending = 0, running = 0;
 
 		reap(all, njobs);
 		if (stop_signal)
 			stop_all(all, njobs);
-		for (i = 0; i < njobs; i++)
-			running += jobs[i].started && !job_done(&jobs[i]);
-		while (next_start < njobs && (int)running < p->max_running) {
-			struct job *job = &jobs[next_start];
-			if (job->skip) {
-				next_start++;
-				continue;
-			}
-			if (start_job(job, p) < 0) {
-				if (running > 0 && (errno == EMFILE ||
-				    errno == ENFILE || errno == EAGAIN ||
-				    errno == ENOMEM))
-					break;  /* again when one ends */
-				job->started = job->exited = 1;
-				job->failed_to_start = errno;
-			} else {
-				running++;
-			}
-			next_start++;
-		}
+		next_start = start_more(jobs, njobs, next_start, p);
 		t = now_seconds();
-		for (i = 0; i < njobs; i++) {
-			struct job *job = &jobs[i];
-			int *ends[3] = {&job->in, &job->out, &job->err};
-			int k;
-
-			if (!job_done(job) && t >= job->deadline) {
-				if (job->exited)	/* what it wrote first */
-					drain_exited(job, output_cap(job, p));
-				enforce_deadline(job, t);
-			}
-			if (job_done(job)) {
-				if (job->started && !job->reported &&
-				    p->on_done != NULL)
-					p->on_done(job, p->ctx);
-				job->reported = 1;
-				continue;
-			}
-			pending++;
-			if (next < 0 || job->deadline < next)
-				next = job->deadline;
-			for (k = 0; k < 3; k++) {
-				if (*ends[k] < 0)
-					continue;
-				fds[nfds] = (struct pollfd){*ends[k],
-				    k == 0 ? POLLOUT : POLLIN, 0};
-				owner[nfds] = job;
-				which[nfds++] = ends[k];
-			}
-		}
-		if (pending == 0 && next_start >= njobs)
+		set.n = 0;
+		if (watch_jobs(jobs, njobs, p, t, &set, &next) == 0 &&
+		    next_start >= njobs)
 			break;
-		fds[nfds] = (struct pollfd){sigchld_pipe[0], POLLIN, 0};
-		if (poll(fds, nfds + 1, next < 0 ? 100 :
+		set.fds[set.n] = (struct pollfd){sigchld_pipe[0], POLLIN, 0};
+		if (poll(set.fds, set.n + 1, next < 0 ? 100 :
 		    (int)((next - t) * 1000) + 1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die(EXIT_TRANSIENT, "poll: %s", strerror(errno));
 		}
-		for (i = 0; i < nfds; i++) {
-			struct job *job = owner[i];
-
-			if (fds[i].revents == 0 || *which[i] != fds[i].fd)
-				continue;
-			if (which[i] != &job->in)
-				drain(job, which[i], output_cap(job, p));
-			else if (fds[i].revents & (POLLERR | POLLHUP))
-				close_fd(&job->in);
-			else
-				feed(job);
-		}
+		serve_polled(&set, p);
 	}
 	kill_leftovers();
 	in_run = 0;
 	for (i = 0; i < njobs; i++)
 		jobs[i].exit_word = NULL;
 	munmap(exit_words, words);
-	free(fds);
-	free(which);
-	free(owner);
+	free(set.fds);
+	free(set.which);
+	free(set.owner);
 	free(all);
 }
 
@@ -889,7 +609,7 @@ job_start(struct job *job, const struct job_policy *p)
 			return -1;
 		job->exit_word = w;
 	}
-	if (start_job(job, p) < 0) {
+	if (job_spawn(job, p) < 0) {
 		int e = errno;
 		if (e == EMFILE || e == ENFILE || e == EAGAIN || e == ENOMEM)
 			return -1;

@@ -4,7 +4,9 @@
  * tail, bounded in time (SIGTERM to the group, SIGKILL after a grace) and
  * in resources (setrlimit), with an allowlisted environment, no
  * descriptor but 0-2, by default in namespaces of its own (isolate.h),
- * or under a sandbox wrapper, several at once.
+ * or under a sandbox wrapper, several at once. jobs.c holds the poll
+ * loop, the bounds, the reaping and the signals; jobspawn.c (jobspawn.h)
+ * starts one process.
  */
 #ifndef LLM_JOBS_H
 #define LLM_JOBS_H

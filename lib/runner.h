@@ -5,6 +5,9 @@
  * arguments, trust, allow and deny lists, schema), and the words of its
  * outcome. The calls are untrusted input: names are looked up, never
  * joined into paths; arguments are checked before anything runs.
+ * runner.c holds the policy, the checks and the outcome; toolschema.c
+ * (toolschema.h) the tools' schemas, their cache and limits, and the
+ * listing (runner_list, runner_describe).
  */
 #ifndef LLM_RUNNER_H
 #define LLM_RUNNER_H

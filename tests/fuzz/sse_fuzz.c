@@ -1,7 +1,8 @@
 /*
- * libFuzzer harness for lib/sse.c: the input is a response body.  It is
- * decoded whole and again in pieces whose sizes derive from the first
- * byte; both runs must give the same response, state and live text.
+ * libFuzzer harness for lib/sse.c and lib/chatstream.c: the input is a
+ * response body.  It is decoded whole and again in pieces whose sizes
+ * derive from the first byte; both runs must give the same response,
+ * state and live text.
  *
  * make fuzz-build builds it (build/fuzz-libfuzzer/fuzz/sse); seed it
  * with streams such as *.sse.
@@ -19,6 +20,7 @@
 #include "json.h"
 #include "fuzz.h"
 #include "sse.h"
+#include "chatstream.h"
 
 
 /* Small enough that over-long lines and events happen. */

@@ -219,21 +219,23 @@ local_setup() {
 }
 
 @test "-b and -L pass through to tool-run, and --resume keeps them" {
-	printf '#!/bin/sh\necho "$(ulimit -n) abcdefghijklmnopqrstuvwxyz"\n' >tools.d/show
+	# A CPU limit: valgrind, running tool-run, keeps the descriptor limit
+	# of its guests to itself.
+	printf '#!/bin/sh\necho "$(ulimit -t) abcdefghijklmnopqrstuvwxyz"\n' >tools.d/show
 	echo '{"name":"show","parameters":{"type":"object"}}' >tools.d/show.json
 	chmod +x tools.d/show
 	stop_mock
 	start_mock --jq '[.messages[] | select(.role == "tool") | .content] as $r
 		| if ($r | length) < 2 then {tool_calls: [{id: "x\($n)", name: "show", arguments: {}}]}
 		else {content: ($r | join(" | "))} end'
-	run --separate-stderr llm-loop -u "$MOCK_URL" -k k -n 1 -b 12 -L nofile=16 "go"
+	run --separate-stderr llm-loop -u "$MOCK_URL" -k k -n 1 -b 12 -L cpu=7 "go"
 	assert_failure 6
 	run jq -c '[.max_output, .limits]' k/settings.json
-	assert_output '["12",["nofile=16"]]'
+	assert_output '["12",["cpu=7"]]'
 	run --separate-stderr llm-loop -u "$MOCK_URL" --resume k -n 3
 	assert_success
-	assert_output '16 abcdefghi
-[output truncated at 12 bytes] | 16 abcdefghi
+	assert_output '7 abcdefghij
+[output truncated at 12 bytes] | 7 abcdefghij
 [output truncated at 12 bytes]'
 	run --separate-stderr llm-loop -u "$MOCK_URL" -L 'nofile=1 6' "go"
 	assert_failure 2

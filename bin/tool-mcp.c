@@ -73,8 +73,7 @@ on_stop(int sig)
 {
 	if (host.holder > 0)
 		kill(host.holder, SIGTERM);
-	signal(sig, SIG_DFL);
-	raise(sig);
+	signal_exit(sig);
 }
 
 /* Ask a holder (the one at $LLM_MCP_SOCKET, else one of our own) req

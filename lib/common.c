@@ -372,14 +372,11 @@ fatal_signals_catch(void (*handler)(int))
 }
 
 void
-fatal_signal_exit(int sig)
+signal_exit(int sig)
 {
 	struct sigaction sa;
 	sigset_t set;
-	int i;
 
-	for (i = fatal_cleanup_count - 1; i >= 0; i--)
-		fatal_cleanups[i]();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
@@ -389,6 +386,16 @@ fatal_signal_exit(int sig)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
 	_exit(128 + sig);
+}
+
+void
+fatal_signal_exit(int sig)
+{
+	int i;
+
+	for (i = fatal_cleanup_count - 1; i >= 0; i--)
+		fatal_cleanups[i]();
+	signal_exit(sig);
 }
 
 void

@@ -108,6 +108,9 @@ void fatal_signals_catch(void (*handler)(int));
 void fatal_signals_cleanup(void (*fn)(void));
 /* From a handler: run the cleanup functions and end by sig. */
 _Noreturn void fatal_signal_exit(int sig);
+/* End by sig as if it had not been caught: its default action,
+ * unblocked, raised (async-signal-safe); 128 + sig should it return. */
+_Noreturn void signal_exit(int sig);
 
 /* Send stdout to a temporary file beside path, which finish_stdout
  * renames to path: path then holds a whole document or is left as it

@@ -29,19 +29,8 @@ erase_line(void)
 static void
 on_stop(int sig)
 {
-	struct sigaction sa;
-	sigset_t set;
-
 	erase_line();
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
-	_exit(128 + sig);
+	signal_exit(sig);
 }
 
 /* The bytes of text that fit in cols columns, a column a code point. */

@@ -4,16 +4,10 @@
 # tests/mcp/install), over stdio, offline.
 
 load ../helper
-
-setup_file() {
-	MCP_BUILD=$(sh "$BATS_TEST_DIRNAME/install") || return 1
-	export MCP_BUILD
-}
+load mcp
 
 local_setup() {
-	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	PATH="${LLM_TEST_BIN:-$REPO/bin}:$PATH"
-	NM=$MCP_BUILD/node_modules
+	mcp_paths
 	NODE=$NM/node/bin/node
 	EVERYTHING=$NM/@modelcontextprotocol/server-everything/dist/index.js
 	FILESYSTEM=$NM/@modelcontextprotocol/server-filesystem/dist/index.js

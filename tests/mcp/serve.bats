@@ -5,16 +5,10 @@
 # eras, and the conformance suite against tool-serve --http, offline.
 
 load ../helper
-
-setup_file() {
-	MCP_BUILD=$(sh "$BATS_TEST_DIRNAME/install") || return 1
-	export MCP_BUILD
-}
+load mcp
 
 local_setup() {
-	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	PATH="${LLM_TEST_BIN:-$REPO/bin}:$PATH"
-	NM=$MCP_BUILD/node_modules
+	mcp_paths
 	INSPECTOR_CLI=$NM/@modelcontextprotocol/inspector-cli/build/cli.js
 	SERVE=$(command -v tool-serve)
 	mkdir tools.d

@@ -175,6 +175,25 @@ our_servers() {
 	[ "$output" -gt 5 ]
 }
 
+# call_under_way: wait (a while) until server ev has a tools/call.
+call_under_way() {
+	for _ in $(seq 1 $((200 * TIME_FACTOR))); do
+		grep -q '"tools/call"' wire.ev 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q '"tools/call"' wire.ev
+}
+
+# all_gone: wait (a while) until no server of this test runs and ./tmp
+# is empty.
+all_gone() {
+	for _ in $(seq 1 $((100 * TIME_FACTOR))); do
+		[ -z "$(our_servers)" ] && [ -z "$(ls tmp)" ] && break
+		sleep 0.1
+	done
+	[ -z "$(our_servers)" ]
+}
+
 @test "no server is left after kill -9 of llm-loop" {
 	config
 	printf '[%s,%s]' \
@@ -184,18 +203,10 @@ our_servers() {
 	mkdir tmp
 	TMPDIR=$PWD/tmp llm-loop -u "$MOCK_URL" -m test -d tools -M mcp.json -T 120 "go" >/dev/null 2>&1 &
 	loop=$!
-	for _ in $(seq 1 $((200 * TIME_FACTOR))); do
-		grep -q '"tools/call"' wire.ev 2>/dev/null && break
-		sleep 0.05
-	done
-	grep -q '"tools/call"' wire.ev
+	call_under_way
 	[ -n "$(our_servers)" ]
 	kill -9 "$loop"
-	for _ in $(seq 1 $((100 * TIME_FACTOR))); do
-		[ -z "$(our_servers)" ] && [ -z "$(ls tmp)" ] && break
-		sleep 0.1
-	done
-	[ -z "$(our_servers)" ]
+	all_gone
 	# The holders' private directories, sockets and logs went with them.
 	run ls tmp
 	assert_output ""
@@ -207,18 +218,10 @@ our_servers() {
 	mkdir tmp
 	TMPDIR=$PWD/tmp tool-run -d tools -M mcp.json -T 120 calls.json >/dev/null 2>&1 &
 	run_pid=$!
-	for _ in $(seq 1 $((200 * TIME_FACTOR))); do
-		grep -q '"tools/call"' wire.ev 2>/dev/null && break
-		sleep 0.05
-	done
-	grep -q '"tools/call"' wire.ev
+	call_under_way
 	ls tmp/llm-mcp.*/mcp.sock
 	kill -9 "$run_pid"
-	for _ in $(seq 1 $((100 * TIME_FACTOR))); do
-		[ -z "$(our_servers)" ] && [ -z "$(ls tmp)" ] && break
-		sleep 0.1
-	done
-	[ -z "$(our_servers)" ]
+	all_gone
 	run ls tmp
 	assert_output ""
 }

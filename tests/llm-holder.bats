@@ -111,16 +111,23 @@ local_setup() {
 	assert_equal "$stderr" "llm-request: $MOCK_URL/chat/completions: the server stopped sending"
 }
 
-@test "streaming with --show through the holder: the text comes as it arrives" {
-	start_mock --jq '{content: "Hello, streaming world", chunk_bytes: 60, chunk_delay_ms: 150}'
-	start_holder
+# stream_until_text: llm-request -S --show of REQUEST in the background
+# (pid), its response in $TMP/out.json, its stderr in $TMP/err.txt; wait
+# (a while) until the first text is shown there.
+stream_until_text() {
 	llm-request -S --show -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/out.json" 2>"$TMP/err.txt" &
 	pid=$!
-	# The first piece of text shows while the stream is still coming.
 	for i in $(seq 1 $((100 * TIME_FACTOR))); do
 		[ -s "$TMP/err.txt" ] && break
 		sleep 0.02
 	done
+}
+
+@test "streaming with --show through the holder: the text comes as it arrives" {
+	start_mock --jq '{content: "Hello, streaming world", chunk_bytes: 60, chunk_delay_ms: 150}'
+	start_holder
+	# The first piece of text shows while the stream is still coming.
+	stream_until_text
 	[ -s "$TMP/err.txt" ]
 	running "$pid"
 	[ ! -s "$TMP/out.json" ]
@@ -166,13 +173,8 @@ local_setup() {
 @test "a holder that dies in the middle of a stream: the stream was cut off, exit 5" {
 	start_mock --jq '{content: "Hello, streaming world", chunk_bytes: 400, chunk_delay_ms: 1000}'
 	start_holder
-	llm-request -S --show -u "$MOCK_URL" <<<"$REQUEST" >"$TMP/out.json" 2>"$TMP/err.txt" &
-	pid=$!
 	# Once the first text has come, the stream has begun.
-	for i in $(seq 1 $((100 * TIME_FACTOR))); do
-		[ -s "$TMP/err.txt" ] && break
-		sleep 0.02
-	done
+	stream_until_text
 	kill -9 "$HOLDER_PID"
 	status=0
 	wait "$pid" || status=$?

@@ -141,15 +141,7 @@ CALL='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","argu
 	pgrep -f "sleep $n" >/dev/null
 	kill "$client"
 	wait "$client" || true
-	gone=
-	for i in $(seq 1 $((20 * TIME_FACTOR))); do
-		if ! pgrep -f "sleep $n" >/dev/null; then
-			gone=yes
-			break
-		fi
-		sleep 0.05
-	done
-	assert_equal "$gone" yes
+	no_process "sleep $n"
 	run post "$CALL"
 	assert_line -n 0 200
 }

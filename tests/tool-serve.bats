@@ -219,15 +219,7 @@ JSON
 	wait_file nap.pid
 	pgrep -f "sleep $n" >/dev/null
 	send '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}}'
-	gone=
-	for i in $(seq 1 $((20 * TIME_FACTOR))); do
-		if ! pgrep -f "sleep $n" >/dev/null; then
-			gone=yes
-			break
-		fi
-		sleep 0.05
-	done
-	assert_equal "$gone" yes
+	no_process "sleep $n"
 	send '{"jsonrpc":"2.0","id":"p","method":"ping"}'
 	run answer_to '"p"'
 	assert_success

@@ -73,7 +73,9 @@ mcp_host_program(void)
 void
 mcp_host_start(struct mcp_host *h, const char *program)
 {
-	const char *argv[9 + 2 * MCP_HOST_CONFIGS];
+	/* program --hold DIR --remove-dir, -M FILE each, -d DIR, -B CMD,
+	 * -v, NULL */
+	const char *argv[4 + 2 * MCP_HOST_CONFIGS + 6];
 	const char *tmp = getenv("TMPDIR");
 	char sock[300];
 	size_t n = 0, i;

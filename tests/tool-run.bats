@@ -216,3 +216,17 @@ call() { # call ID NAME ARGUMENTS_JSON_STRING
 	run jq -r '.[0].content | fromjson | .error' <<<"$output"
 	assert_output 'invalid tool name: it holds a NUL byte'
 }
+
+@test "the most -M files, with -d, -B and -v, all reach the MCP holder" {
+	echo '{"mcpServers":{}}' >empty.json
+	set --
+	for i in $(seq 1 32); do
+		set -- "$@" -M empty.json
+	done
+	run --separate-stderr tool-run -l -v -B none -d tools.d "$@"
+	assert_success
+	jq -e 'all(.[]; .type == "function")' <<<"$output"
+	run --separate-stderr tool-run -l "$@" -M empty.json
+	assert_failure 2
+	assert_equal "$stderr" "tool-run: -M: at most 32 files"
+}

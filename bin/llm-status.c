@@ -28,14 +28,15 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: %s [--calls CALLS] [TEXT]\n"
-	    "       %s --settings [NAME=VALUE ...]\n"
-	    "       %s --summary DIR HOW STATUS STARTED [MODEL]\n",
+	    "       %s --settings [-O FILE] [NAME=VALUE ...]\n"
+	    "       %s --summary [-O FILE] DIR HOW STATUS STARTED [MODEL]\n",
 	    progname, progname, progname);
 	if (f == stdout)
 		fputs("Show TEXT and the time waited on stderr, a terminal, until stopped.\n"
 		    "      --calls CALLS  show the tools of the calls file CALLS\n"
 		    "      --settings     write the settings.json of these settings\n"
-		    "      --summary      write the summary.json of the run in DIR\n", f);
+		    "      --summary      write the summary.json of the run in DIR\n"
+		    "  -O, --output FILE  write to FILE: all of it, or leave FILE be\n", f);
 }
 
 /* The options that have no letter: llm-loop's, rarely typed. */
@@ -45,6 +46,7 @@ static const struct option longopts[] = {
 	{"calls", required_argument, NULL, OPT_CALLS},
 	{"settings", no_argument, NULL, OPT_SETTINGS},
 	{"summary", no_argument, NULL, OPT_SUMMARY},
+	{"output", required_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}
@@ -123,13 +125,13 @@ summary(char **args, int n)
 int
 main(int argc, char *argv[])
 {
-	const char *calls = NULL;
+	const char *calls = NULL, *output = NULL;
 	struct buf text = {0};
 	pid_t parent = getppid();
 	int c, mode = 0, ret;
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hVO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CALLS:
 			calls = optarg;
@@ -137,6 +139,9 @@ main(int argc, char *argv[])
 		case OPT_SETTINGS:
 		case OPT_SUMMARY:
 			mode = c;
+			break;
+		case 'O':
+			output = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -150,6 +155,8 @@ main(int argc, char *argv[])
 		}
 	}
 	if (mode != 0 && calls == NULL) {
+		if (output != NULL)
+			output_to(output);
 		ret = mode == OPT_SETTINGS ? write_doc(run_settings(argv + optind,
 		    argc - optind), EXIT_USAGE) :
 		    summary(argv + optind, argc - optind);
@@ -157,7 +164,7 @@ main(int argc, char *argv[])
 			usage(stderr);
 		return ret < 0 ? EXIT_USAGE : ret;
 	}
-	if (mode != 0 || argc - optind > 1 ||
+	if (mode != 0 || output != NULL || argc - optind > 1 ||
 	    (calls != NULL) == (argc - optind == 1)) {
 		usage(stderr);
 		return EXIT_USAGE;

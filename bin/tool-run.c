@@ -40,7 +40,8 @@ usage(FILE *f)
 	    "[-b BYTES] [-L LIMIT=VALUE]...\n"
 	    "                [-e NAME]... [-B SANDBOX] [-a NAMES] [-x NAMES] "
 	    "[--dry-run]\n"
-	    "                [--journal JOURNAL] [-M FILE]... [-O FILE] [FILE]\n"
+	    "                [--umask MASK] [--journal JOURNAL] [-M FILE]... "
+	    "[-O FILE] [FILE]\n"
 	    "       %s [-d DIR] [-M FILE]... [-O FILE] -l\n"
 	    "       %s [-d DIR] --new NAME [SIGNATURE]\n", progname, progname,
 	    progname);
@@ -54,6 +55,7 @@ usage(FILE *f)
 		    "  -b, --max-output BYTES  stdout kept of each tool (1 MiB)\n"
 		    "  -L, --limit NAME=VALUE  cpu=60 as=8G fsize=1G nofile=1024, or unlimited\n"
 		    "  -e, --env NAME          pass variable NAME to the tools (repeatable)\n"
+		    "      --umask MASK        the umask of the tools (default: tool-run's)\n"
 		    "  -B, --sandbox CMD       run each tool under CMD instead of in its own\n"
 		    "                          user and PID namespace; 'none': neither;\n"
 		    "                          'default': " RUNNER_DEFAULT_SANDBOX "\n"
@@ -84,6 +86,7 @@ static const struct option longopts[] = {
 	{"max-output", required_argument, NULL, 'b'},
 	{"limit", required_argument, NULL, 'L'},
 	{"env", required_argument, NULL, 'e'},
+	{"umask", required_argument, NULL, RUNNER_OPT_UMASK},
 	{"sandbox", required_argument, NULL, 'B'},
 	{"confirm", no_argument, NULL, 'A'},
 	{"allow", required_argument, NULL, 'a'},
@@ -602,6 +605,8 @@ start_mcp(int verbose)
 	mcp_answer = jv_null();
 	mcp.dir = runner.dir_option;
 	mcp.sandbox = runner.sandbox;
+	if ((mcp.set_umask = runner.policy.umask >= 0))
+		mcp.umask = (mode_t)runner.policy.umask;
 	mcp.verbose = verbose;
 	if (!mcp_host_configured(&mcp))
 		return;

@@ -26,8 +26,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-d DIR] [-T SECONDS] [-P JOBS] [-b BYTES] "
 	    "[-L LIMIT=VALUE]...\n"
-	    "                  [-e NAME]... [-B SANDBOX] [-a NAMES] "
-	    "[-x NAMES]\n"
+	    "                  [-e NAME]... [--umask MASK] [-B SANDBOX] "
+	    "[-a NAMES] [-x NAMES]\n"
 	    "                  [--http ADDRESS:PORT [-K TOKENFILE]]\n", progname);
 	if (f == stdout)
 		fputs("Serve the tools of a directory to MCP hosts: JSON-RPC "
@@ -43,6 +43,8 @@ usage(FILE *f)
 		    "nofile=1024, or unlimited\n"
 		    "  -e, --env NAME          pass variable NAME to the tools "
 		    "(repeatable)\n"
+		    "      --umask MASK        the umask of the tools (default: "
+		    "tool-serve's)\n"
 		    "  -B, --sandbox CMD       run each tool under CMD instead "
 		    "of in its own\n"
 		    "                          user and PID namespace; 'none': "
@@ -72,6 +74,7 @@ static const struct option longopts[] = {
 	{"max-output", required_argument, NULL, 'b'},
 	{"limit", required_argument, NULL, 'L'},
 	{"env", required_argument, NULL, 'e'},
+	{"umask", required_argument, NULL, RUNNER_OPT_UMASK},
 	{"sandbox", required_argument, NULL, 'B'},
 	{"confirm", no_argument, NULL, OPT_CONFIRM},
 	{"http", required_argument, NULL, OPT_HTTP},

@@ -118,6 +118,7 @@ jobs_default_policy(struct job_policy *p)
 	p->max_output = (size_t)1 << 20;
 	p->max_running = 16;
 	p->isolate = 1;
+	p->umask = -1;
 	p->limits[0].resource = RLIMIT_CPU;
 	p->limits[0].name = "cpu";
 	p->limits[0].value = 60;

@@ -29,6 +29,7 @@ struct job_policy {
 	const char **pass_env;      /* extra variable names, NULL-terminated */
 	char **sandbox;             /* wrapper argv prefix, NULL-terminated */
 	int isolate;                /* own user and PID namespace, fresh /proc */
+	int umask;                  /* the jobs' umask, or -1: this process's */
 	struct {
 		int resource;       /* RLIMIT_* */
 		const char *name;   /* cpu, as, fsize, nofile */

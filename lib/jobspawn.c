@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +160,8 @@ exec_child(char **argv, char **env, const struct job_policy *p, int in,
 		signal(jobs_stop_signals[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (p->umask >= 0)
+		umask((mode_t)p->umask);
 	for (i = 0; i < JOBS_RLIMITS; i++) {
 		struct rlimit rl = {p->limits[i].value, p->limits[i].value};
 		if (p->limits[i].name != NULL)

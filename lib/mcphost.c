@@ -124,6 +124,8 @@ mcp_host_start(struct mcp_host *h, const char *program)
 				close(null);
 		}
 		signal(SIGPIPE, SIG_DFL);
+		if (h->set_umask)
+			umask(h->umask);
 		execv(program, (char **)argv);
 		fprintf(stderr, "%s: %s: %s\n", progname, program,
 		    strerror(errno));

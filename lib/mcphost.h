@@ -21,6 +21,8 @@ struct mcp_host {
 	const char *sandbox;       /* -B for the servers, or NULL */
 	int verbose;               /* -v: progress shown on stderr */
 	int remove_dir;            /* --remove-dir: the holder's DIR goes with it */
+	int set_umask;             /* the servers' umask is umask, */
+	mode_t umask;              /* not this process's */
 	pid_t holder;              /* the holder started here, or 0 */
 	char holder_dir[256];
 };

@@ -397,6 +397,13 @@ runner_option(struct runner *r, int c, const char *arg)
 	case 'x':
 		r->deny = arg;
 		return 1;
+	case RUNNER_OPT_UMASK:
+		if (strlen(arg) > 4 || strspn(arg, "01234567") != strlen(arg) ||
+		    *arg == '\0' || (num = strtol(arg, NULL, 8)) > 0777)
+			die(EXIT_USAGE, "--umask: not an octal mask from 0 to "
+			    "777: %s", arg);
+		r->policy.umask = (int)num;
+		return 1;
 	}
 	return 0;
 }

@@ -30,8 +30,10 @@
 char **runner_sandbox_argv(const char *cmd, const char *cwd,
     const char *dir);
 
-/* The short options runner_option takes, for getopt. */
+/* The short options runner_option takes, for getopt, and the code of
+ * its long-only one, --umask MASK. */
 #define RUNNER_OPTIONS "d:T:P:b:L:e:B:a:x:"
+#define RUNNER_OPT_UMASK 0x200
 
 struct runner {
 	struct job_policy policy;
@@ -59,7 +61,7 @@ struct runner {
 /* Defaults: jobs_default_policy, $LLM_TOOL_SANDBOX. */
 void runner_init(struct runner *r);
 
-/* Take option c (one of RUNNER_OPTIONS) with its argument: 1 when it was
+/* Take option c (one of RUNNER_OPTIONS, or RUNNER_OPT_UMASK) with its argument: 1 when it was
  * one of them; a bad value is a usage error (exit 2). */
 int runner_option(struct runner *r, int c, const char *arg);
 

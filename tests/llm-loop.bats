@@ -283,6 +283,18 @@ script() { # script REPLY... : a mock script of these replies
 	assert_output --partial '600 k/001-results.journal'
 }
 
+@test "tools run with the user's umask; what the loop writes stays 0600" {
+	printf '#!/bin/sh\numask\n' >tools.d/mask
+	echo '{"name":"mask","parameters":{"type":"object","properties":{}}}' >tools.d/mask.json
+	chmod 755 tools.d/mask
+	script '{"tool_calls":[{"name":"mask","arguments":{}}]}' '{"content":"done"}'
+	umask 027
+	run llm-loop -u "$MOCK_URL" -k k "What is your umask?"
+	assert_success
+	assert_equal "$(jq -r '.[0].content' k/001-results.json)" 0027
+	assert_equal "$(stat -c %a k/001-results.json k/001-results.journal)" "$(printf '600\n600')"
+}
+
 @test "a keep directory whose name starts with a dash works" {
 	script '{"tool_calls":[{"name":"add","arguments":{"a":1,"b":2}}]}' '{"content":"3"}' '{"content":"more"}'
 	run --separate-stderr llm-loop -u "$MOCK_URL" -k -keep "1+2?"

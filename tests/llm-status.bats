@@ -54,10 +54,34 @@ on_pty() {
 	run --separate-stderr llm-status
 	assert_failure 2
 	assert_equal "$stderr" 'usage: llm-status [--calls CALLS] [TEXT]
-       llm-status --settings [NAME=VALUE ...]
-       llm-status --summary DIR HOW STATUS STARTED [MODEL]'
+       llm-status --settings [-O FILE] [NAME=VALUE ...]
+       llm-status --summary [-O FILE] DIR HOW STATUS STARTED [MODEL]'
 	run --separate-stderr llm-status --calls calls.json text
 	assert_failure 2
+	run --separate-stderr llm-status -O out waiting
+	assert_failure 2
+	[ ! -e out ]
+}
+
+@test "llm-status -O: the document whole in FILE, or FILE left as it was" {
+	umask 077
+	run --separate-stderr llm-status --settings -O settings.json max_turns=3 model=m
+	assert_success
+	assert_output ''
+	assert_equal "$(jq -c '[.max_turns, .model]' settings.json)" '[3,"m"]'
+	assert_equal "$(stat -c %a settings.json)" 600
+	cp settings.json before.json
+	run --separate-stderr llm-status --settings -O settings.json max_turns=x
+	assert_failure 2
+	cmp settings.json before.json
+	run --separate-stderr llm-status --settings -O settings.json colour=red max_turns=1
+	assert_failure 2
+	cmp settings.json before.json
+	# No temporary file is left behind.
+	[ "$(ls -d settings.json*)" = settings.json ]
+	run --separate-stderr llm-status --settings -O nodir/settings.json max_turns=1
+	assert_failure 3
+	[[ $stderr == "llm-status: nodir/settings.json: No such file or directory" ]]
 }
 
 @test "llm-status ends with the process that started it" {

@@ -101,6 +101,38 @@ SH
 	assert_output "$SECRET"
 }
 
+@test "--umask sets the tools' umask, isolated, bare or sandboxed; tool-run's own files keep its own" {
+	printf '#!/bin/sh\numask\n' >tools.d/mask
+	chmod 755 tools.d/mask
+	echo '[{"id":"m","type":"function","function":{"name":"mask","arguments":"{}"}}]' >mask.json
+	for sandbox in default-isolation none; do
+		opt=
+		[ "$sandbox" = none ] && opt='-B none'
+		(umask 077 && tool-run $opt --umask 022 -O out.json mask.json 2>/dev/null)
+		assert_equal "$(jq -r '.[0].content' out.json)" 0022
+		assert_equal "$(stat -c %a out.json)" 600
+		rm out.json
+		(umask 027 && tool-run $opt -O out.json mask.json 2>/dev/null)
+		assert_equal "$(jq -r '.[0].content' out.json)" 0027
+		assert_equal "$(stat -c %a out.json)" 640
+		rm out.json
+	done
+	if command -v bwrap >/dev/null; then
+		run --separate-stderr tool-run -B default --umask 0 mask.json
+		assert_success
+		assert_equal "$(jq -r '.[0].content' <<<"$output")" 0000
+	fi
+	for bad in 8 0778 1000 -1 abc 00000; do
+		run --separate-stderr tool-run --umask "$bad" mask.json
+		assert_failure 2
+		assert_equal "$stderr" "tool-run: --umask: not an octal mask from 0 to 777: $bad"
+		assert_output ''
+	done
+	run --separate-stderr tool-run --umask '' mask.json
+	assert_failure 2
+	[[ $stderr == "tool-run: --umask: not an octal mask"* ]]
+}
+
 @test "an isolated tool keeps the user's files, the network and PATH" {
 	start_mock --jq '{content: "reachable"}'
 	echo "the user's data" >data.txt

@@ -188,8 +188,10 @@ def main():
     for f in ("add", "add.json"):
         shutil.copy(os.path.join(ROOT, "tools.d", f), tools)
     ca = os.path.join(WORK, "ca.crt")
-    env = dict(os.environ, NODE_EXTRA_CA_CERTS=ca, NODE_NO_WARNINGS="1")
-    for v in ("LLM_HOLDER", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL",
+    # The runs are kept, as by default, but in the bench's directory.
+    env = dict(os.environ, NODE_EXTRA_CA_CERTS=ca, NODE_NO_WARNINGS="1",
+               LLM_RUNS_DIR=os.path.join(WORK, "runs"))
+    for v in ("LLM_HOLDER", "LLM_NO_STORE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL",
               "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         env.pop(v, None)
     no_holder = dict(env, LLM_HOLDER=os.path.join(WORK, "no-holder"))

@@ -330,6 +330,23 @@ fake() {
 		"$TMP" "$BATS_TEST_DIRNAME" "$TMP" "$TMP" "${1:-}" >mcp.json
 }
 
+@test "MCP servers get the tools' umask: tool-run --umask, and the user's under llm-loop" {
+	printf '{"mcpServers":{"fk":{"command":"sh","args":["-c","umask >%s/umask.fk; exec python3 %s/fake-server.py"]}}}' \
+		"$TMP" "$BATS_TEST_DIRNAME" >mcp.json
+	calls fk_one '{}' >calls.json
+	(umask 077 && tool-run -d tools -M mcp.json --umask 022 -O out.json calls.json)
+	assert_equal "$(cat umask.fk)" 0022
+	assert_equal "$(stat -c %a out.json)" 600
+	(umask 027 && tool-run -d tools -M mcp.json calls.json >/dev/null)
+	assert_equal "$(cat umask.fk)" 0027
+	printf '[%s,%s]' '{"tool_calls":[{"name":"fk_one","arguments":{}}]}' \
+		'{"content":"done"}' >script.json
+	start_mock --script script.json
+	(umask 027 && llm-loop -u "$MOCK_URL" -m test -d tools -M mcp.json -k k "one" >/dev/null)
+	assert_equal "$(cat umask.fk)" 0027
+	assert_equal "$(stat -c %a k/001-results.json)" 600
+}
+
 @test "tools/list is followed page by page, an empty cursor included" {
 	fake
 	run --separate-stderr tool-run -d tools -M mcp.json --list

@@ -32,6 +32,7 @@
 #include "common.h"
 #include "holder.h"
 #include "http.h"
+#include "jobs.h"
 
 #define DEFAULT_IDLE 10.0
 
@@ -354,7 +355,7 @@ listen_on(const char *path)
  * The holder keeps no descriptor of its parent's but lfd (a lock held
  * on one would outlive the parent). */
 static void
-daemonize(int lfd)
+daemonize(int lfd, const char *path)
 {
 	pid_t pid;
 	int null;
@@ -368,6 +369,9 @@ daemonize(int lfd)
 		_exit(0);
 	}
 	setsid();
+	/* It may outlive the directory it was started in: hold none. */
+	if (path[0] == '/' && chdir("/") != 0)
+		die(EXIT_TRANSIENT, "/: %s", strerror(errno));
 	if (lfd > STDERR_FILENO + 1)
 		close_range(STDERR_FILENO + 1, (unsigned)lfd - 1, 0);
 	close_range((unsigned)lfd + 1, ~0U, 0);
@@ -455,6 +459,7 @@ main(int argc, char *argv[])
 	long watch = 0;
 	struct sigaction sa = {0};
 	struct stat bound, now;
+	struct job_policy policy;
 	const char *path;
 
 	set_progname(argv[0]);
@@ -502,7 +507,12 @@ main(int argc, char *argv[])
 	if (stat(path, &bound) != 0)
 		die(EXIT_TRANSIENT, "%s: %s", path, strerror(errno));
 	if (!foreground)
-		daemonize(lfd);
+		daemonize(lfd, path);
+	/* The key comes with each request; the one in the environment of
+	 * whoever started it (llm-loop's, say) stays out of this process,
+	 * which may outlive them. Only libcurl's proxy variables stay. */
+	jobs_default_policy(&policy);
+	jobs_drop_secrets(&policy, http_transport_env);
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

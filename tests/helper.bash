@@ -25,6 +25,11 @@ setup() {
 	export XDG_CONFIG_HOME="$TMP/.config"
 	# --schema answers are cached here, never in the caller's cache.
 	export XDG_CACHE_HOME="$TMP/cache"
+	# The connection holder llm-loop leaves for the next runs listens
+	# here: each test has its own, stopped with the mock.
+	unset LLM_HOLDER LLM_HOLDER_IDLE
+	export XDG_RUNTIME_DIR="$TMP/run"
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
 	export LC_ALL=C.UTF-8
 	# Programs that read piped text must not wait on the caller's stdin.
 	exec </dev/null
@@ -33,6 +38,7 @@ setup() {
 
 teardown() {
 	stop_mock
+	stop_run_holder
 }
 
 # start_mock ARGS...: run llm-mock with ARGS on a free port, logging to
@@ -66,6 +72,12 @@ stop_mock() {
 		wait "$MOCK_PID" 2>/dev/null
 		MOCK_PID=
 	fi
+}
+
+# stop_run_holder: stop the holder llm-loop left for the next runs of
+# this test; every teardown calls it.
+stop_run_holder() {
+	pkill -f -- "llm-holder --idle [^ ]* $TMP/run/" || true
 }
 
 # json_eq A B: A and B are the same JSON, compared canonically.

@@ -23,6 +23,7 @@ local_teardown() {
 teardown() {
 	local_teardown
 	stop_mock
+	stop_run_holder
 }
 
 # start_echo COUNT: the echo server for COUNT requests; sets ECHO_URL.

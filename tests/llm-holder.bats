@@ -183,7 +183,7 @@ stream_until_text() {
 	[[ $(cat "$TMP/err.txt") == "Hello"*"llm-request: $MOCK_URL/chat/completions: the stream was cut off: the connection holder $LLM_HOLDER went away" ]]
 }
 
-@test "two clients at once through one holder, and two loops with a holder each" {
+@test "two clients at once through one holder, and two loops at once" {
 	start_mock --jq '{content: "hello \($n)", delay_ms: 300}'
 	start_tls
 	start_holder
@@ -204,23 +204,67 @@ stream_until_text() {
 	assert_equal "$(cat "$TMP/one.txt" "$TMP/two.txt" | sort | tr '\n' ' ')" "hello 3 hello 4 "
 }
 
-@test "llm-loop: one connection for every model call of the run, no holder left behind" {
+# holder_gone PATTERN: wait (a while) until no llm-holder's command line
+# matches PATTERN; fails if one still does.
+holder_gone() {
+	for i in $(seq 1 $((100 * TIME_FACTOR))); do
+		pgrep -f "llm-holder $1" >/dev/null || break
+		sleep 0.05
+	done
+	! pgrep -f "llm-holder $1"
+}
+
+@test "llm-loop: one connection for the model calls of a run and of the next; the holder then idles out" {
+	start_mock --jq 'if ($n % 2) == 1 then {tool_calls: [{name: "add", arguments: {a: $n, b: 1}}]} else {content: "done \($n)"} end'
+	start_tls
+	export TMPDIR=$TMP/tmp LLM_HOLDER_IDLE=$((2 * TIME_FACTOR))
+	mkdir "$TMPDIR"
+	OPENAI_API_KEY=sk-held-secret run --separate-stderr llm-loop -d "$ROOT/tools.d" --cacert "$TMP/ca.crt" -u "$TLS_URL" "add"
+	[ "$status" -eq 0 ]
+	assert_equal "$output" "done 2"
+	# The holder stays for the next run, on the user's socket; the
+	# key it saw in the loop's environment is not in its own.
+	[ -S "$XDG_RUNTIME_DIR/llm-holder.$(id -u)/socket" ]
+	assert_equal "$(stat -c %a "$XDG_RUNTIME_DIR/llm-holder.$(id -u)")" 700
+	pid=$(pgrep -f "llm-holder --idle [^ ]* $XDG_RUNTIME_DIR/")
+	! tr '\0' '\n' <"/proc/$pid/environ" | grep -a sk-held-secret
+	assert_equal "$(readlink "/proc/$pid/cwd")" /
+	run --separate-stderr llm-loop -d "$ROOT/tools.d" --cacert "$TMP/ca.crt" -u "$TLS_URL" "add"
+	[ "$status" -eq 0 ]
+	assert_equal "$output" "done 4"
+	access_lines 4
+	assert_equal "$(connections)" 1
+	assert_equal "$(ls -A "$TMPDIR")" ""
+	# Its idle time over, it goes, and its socket with it.
+	holder_gone "--idle [^ ]* $XDG_RUNTIME_DIR/"
+	[ ! -e "$XDG_RUNTIME_DIR/llm-holder.$(id -u)/socket" ]
+}
+
+@test "LLM_HOLDER_IDLE=0, or a shared directory that is not the user's alone: a holder for the run, none left behind" {
 	start_mock --jq 'if $n < 4 then {tool_calls: [{name: "add", arguments: {a: $n, b: 1}}]} else {content: "done"} end'
 	start_tls
 	export TMPDIR=$TMP/tmp
 	mkdir "$TMPDIR"
-	run --separate-stderr llm-loop -d "$ROOT/tools.d" --cacert "$TMP/ca.crt" -u "$TLS_URL" "add"
+	LLM_HOLDER_IDLE=0 run --separate-stderr llm-loop -d "$ROOT/tools.d" --cacert "$TMP/ca.crt" -u "$TLS_URL" "add"
 	[ "$status" -eq 0 ]
 	assert_equal "$output" done
 	access_lines 4
 	assert_equal "$(connections)" 1
 	assert_equal "$(ls -A "$TMPDIR")" ""
 	# The holder, whose socket was under $TMPDIR, is gone too.
-	for i in $(seq 1 $((100 * TIME_FACTOR))); do
-		pgrep -f "llm-holder --watch .* $TMPDIR/" >/dev/null || break
-		sleep 0.02
-	done
-	! pgrep -f "llm-holder --watch .* $TMPDIR/"
+	holder_gone "--watch .* $TMPDIR/"
+	[ ! -e "$XDG_RUNTIME_DIR/llm-holder.$(id -u)" ]
+	# A shared directory open to others is not used.
+	mkdir -m 755 "$XDG_RUNTIME_DIR/llm-holder.$(id -u)"
+	run --separate-stderr llm-loop -d "$ROOT/tools.d" --cacert "$TMP/ca.crt" -u "$TLS_URL" "add"
+	[ "$status" -eq 0 ]
+	assert_equal "$output" done
+	assert_equal "$(ls -A "$XDG_RUNTIME_DIR/llm-holder.$(id -u)")" ""
+	holder_gone "--watch .* $TMPDIR/"
+	assert_equal "$(ls -A "$TMPDIR")" ""
+	run --separate-stderr env LLM_HOLDER_IDLE=soon llm-loop -u "$TLS_URL" "add"
+	assert_failure 2
+	assert_equal "$stderr" "llm-loop: LLM_HOLDER_IDLE: not a number of seconds: soon"
 }
 
 @test "the socket's directory must be private; the socket is the user's alone" {

@@ -16,6 +16,7 @@ teardown() {
 	[ -z "$PROXY_PID" ] || wait "$PROXY_PID" 2>/dev/null
 	NGINX_PID= PROXY_PID= HOLDER_PIDS=
 	stop_mock
+	stop_run_holder
 }
 
 # make_ca NAME: a CA in NAME.crt/NAME.key and, signed by it, a

@@ -188,12 +188,21 @@ def main():
     for f in ("add", "add.json"):
         shutil.copy(os.path.join(ROOT, "tools.d", f), tools)
     ca = os.path.join(WORK, "ca.crt")
-    # The runs are kept, as by default, but in the bench's directory.
+    # The runs are kept, as by default, but in the bench's directory;
+    # so is the holder llm-loop keeps for the next runs (10 s idle).
+    run_dir = os.path.join(WORK, "run")
+    os.makedirs(run_dir, mode=0o700)
     env = dict(os.environ, NODE_EXTRA_CA_CERTS=ca, NODE_NO_WARNINGS="1",
-               LLM_RUNS_DIR=os.path.join(WORK, "runs"))
-    for v in ("LLM_HOLDER", "LLM_NO_STORE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL",
-              "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+               LLM_RUNS_DIR=os.path.join(WORK, "runs"), XDG_RUNTIME_DIR=run_dir)
+    for v in ("LLM_HOLDER", "LLM_HOLDER_IDLE", "LLM_NO_STORE", "OPENAI_API_KEY",
+              "OPENAI_BASE_URL", "LLM_MODEL", "http_proxy", "https_proxy",
+              "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         env.pop(v, None)
+    # The user's holder, kept from run to run: the other programs run in
+    # between, for up to 10 s. Each run with a holder of its own, and
+    # with none.
+    kept = dict(env, LLM_HOLDER_IDLE="60")
+    own_holder = dict(env, LLM_HOLDER_IDLE="0")
     no_holder = dict(env, LLM_HOLDER=os.path.join(WORK, "no-holder"))
     results = {}
     alone = {}
@@ -228,7 +237,8 @@ def main():
                         node = ["node", os.path.join(NODE, "runtools.mjs"), url,
                                 os.path.join(tools, "add"),
                                 os.path.join(tools, "add.json"), prompt]
-                        results[rtt, n] = timed([(loop, env), (loop, no_holder),
+                        results[rtt, n] = timed([(loop, kept), (loop, own_holder),
+                                                 (loop, no_holder),
                                                  (node, env)], RUNS)
                         sys.stderr.write("bench: %d ms, %d calls done\n" % (rtt, n))
                     alone[rtt] = one_call(url, ca, env)
@@ -247,18 +257,25 @@ def main():
     print("machine: %s, %d cores, %s; median of %d runs; load average "
           "%.1f" % (platform.processor() or platform.machine(), os.cpu_count(),
                     platform.platform(), RUNS, os.getloadavg()[0]))
-    print("\n| model calls, RTT | llm-loop | runTools | ratio | llm-loop, "
-          "no holder |")
-    print("|---|---|---|---|---|")
+    print("\nllm-loop: the user's holder keeps its connection from one run "
+          "to the next\n(LLM_HOLDER_IDLE=60: the other programs run in "
+          "between); a holder of the\nrun's own (LLM_HOLDER_IDLE=0), which "
+          "handshakes once a run, as runTools does;\nno holder, a handshake "
+          "every call.")
+    print("\n| model calls, RTT | llm-loop | runTools | ratio | a holder per "
+          "run | ratio | no holder |")
+    print("|---|---|---|---|---|---|---|")
     for rtt in RTTS:
         for n in CALLS:
-            loop, bare, node = results[rtt, n]
-            print("| %d, %d ms | %.3f s | %.3f s | %.2f | %.3f s |" % (
-                n, rtt, loop[0], node[0], loop[0] / node[0], bare[0]))
+            loop, own, bare, node = results[rtt, n]
+            print("| %d, %d ms | %.3f s | %.3f s | %.2f | %.3f s | %.2f | "
+                  "%.3f s |" % (n, rtt, loop[0], node[0], loop[0] / node[0],
+                                own[0], own[0] / node[0], bare[0]))
     print("\nEach further model call (from the 10- and 30-call runs), beyond "
           "the round trip:")
     for rtt in RTTS:
-        for i, name in enumerate(("llm-loop", "llm-loop, no holder", "runTools")):
+        for i, name in enumerate(("llm-loop", "a holder per run",
+                                  "no holder", "runTools")):
             per = (results[rtt, 30][i][0] - results[rtt, 10][i][0]) / 20
             least = (results[rtt, 30][i][1] - results[rtt, 10][i][1]) / 20
             print("  %d ms RTT, %-20s %.1f ms a call, %.1f ms beyond the RTT "
@@ -278,6 +295,7 @@ def main():
     print("Start-up back to back / after 50 ms idle (median of 50): "
           + ", ".join("%s %.2f / %.2f ms" % (k, v[0] * 1000, v[1] * 1000)
                       for k, v in idle.items()))
+    subprocess.run(["pkill", "-f", "llm-holder --idle [^ ]* %s/" % run_dir])
     shutil.rmtree(WORK)
 
 

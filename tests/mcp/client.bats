@@ -27,6 +27,7 @@ local_teardown() {
 teardown() {
 	local_teardown
 	stop_mock
+	stop_run_holder
 }
 
 # server NAME ARGS-JSON: a stdio server entry that records each start in

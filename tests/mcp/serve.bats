@@ -35,6 +35,7 @@ local_teardown() {
 teardown() {
 	local_teardown
 	stop_mock
+	stop_run_holder
 }
 
 inspector() { # inspector ARGS...: inspector-cli 1.0.3 in work/

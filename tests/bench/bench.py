@@ -38,8 +38,13 @@ import time
 RUNS = int(sys.argv[sys.argv.index("-n") + 1]) if "-n" in sys.argv else 30
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORK = tempfile.mkdtemp(prefix="llm-bench.")
-# The loop keeps its runs here, not in the user's state directory.
+# The loop keeps its runs here, not in the user's state directory, and
+# the holder it keeps for the next runs listens here, not in the user's.
 os.environ["LLM_RUNS_DIR"] = os.path.join(WORK, "runs")
+os.environ["XDG_RUNTIME_DIR"] = os.path.join(WORK, "run")
+os.mkdir(os.environ["XDG_RUNTIME_DIR"], 0o700)
+for v in ("LLM_HOLDER", "LLM_HOLDER_IDLE"):
+    os.environ.pop(v, None)
 rows = []
 
 
@@ -453,6 +458,8 @@ def main():
             print(r[0])
         else:
             print("  %-*s  %9s  %9s  %s" % (w - 2, r[0], r[1], r[2], r[3]))
+    subprocess.run(["pkill", "-f", "llm-holder --idle [^ ]* %s/" %
+                    os.environ["XDG_RUNTIME_DIR"]])
     shutil.rmtree(WORK)
 
 

@@ -305,19 +305,20 @@ client_thread(void *arg)
 }
 
 /* The directory of path must be a directory of ours that no one else
- * can enter or write: exits 2 when it is not. */
+ * can enter or write, and not a link to one (planted in /tmp, it could
+ * lead anywhere): exits 2 when it is not. */
 static void
 check_private_dir(const char *path)
 {
 	char *copy = xstrdup(path), *dir = dirname(copy);
 	struct stat st;
 
-	if (stat(dir, &st) != 0)
+	if (lstat(dir, &st) != 0)
 		die(EXIT_USAGE, "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & 077) != 0)
 		die(EXIT_USAGE, "%s: the socket's directory must be yours alone "
-		    "(mode 0700)", dir);
+		    "(mode 0700), not a link", dir);
 	free(copy);
 }
 

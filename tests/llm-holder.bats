@@ -240,6 +240,24 @@ holder_gone() {
 	[ ! -e "$XDG_RUNTIME_DIR/llm-holder.$(id -u)/socket" ]
 }
 
+@test "llm-loop: runs with other proxy settings keep a holder of their own" {
+	start_mock --jq 'if ($n % 2) == 1 then {tool_calls: [{name: "add", arguments: {a: $n, b: 1}}]} else {content: "done \($n)"} end'
+	start_tls
+	run --separate-stderr llm-loop -d "$ROOT/tools.d" --cacert "$TMP/ca.crt" -u "$TLS_URL" "add"
+	assert_equal "$output" "done 2"
+	# Direct all the same (no_proxy), but other settings: a holder of
+	# their own, whose one connection serves both calls of this run.
+	https_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1 run --separate-stderr \
+		llm-loop -d "$ROOT/tools.d" --cacert "$TMP/ca.crt" -u "$TLS_URL" "add"
+	assert_equal "$output" "done 4"
+	access_lines 4
+	assert_equal "$(connections)" 2
+	run ls "$XDG_RUNTIME_DIR"
+	assert_equal "${#lines[@]}" 2
+	assert_line "llm-holder.$(id -u)"
+	assert_line --regexp "^llm-holder\.$(id -u)\.[0-9]+$"
+}
+
 @test "LLM_HOLDER_IDLE=0, or a shared directory that is not the user's alone: a holder for the run, none left behind" {
 	start_mock --jq 'if $n < 4 then {tool_calls: [{name: "add", arguments: {a: $n, b: 1}}]} else {content: "done"} end'
 	start_tls
@@ -272,7 +290,15 @@ holder_gone() {
 	run --separate-stderr llm-holder "$TMP/open/sock"
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
-	assert_equal "$stderr" "llm-holder: $TMP/open: the socket's directory must be yours alone (mode 0700)"
+	assert_equal "$stderr" "llm-holder: $TMP/open: the socket's directory must be yours alone (mode 0700), not a link"
+	# A link, as one planted in /tmp, is not followed, even to a
+	# private directory of the user's.
+	mkdir -m 700 "$TMP/private"
+	ln -s "$TMP/private" "$TMP/link"
+	run --separate-stderr llm-holder "$TMP/link/sock"
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "llm-holder: $TMP/link: the socket's directory must be yours alone (mode 0700), not a link"
+	assert_equal "$(ls -A "$TMP/private")" ""
 	start_holder
 	assert_equal "$(stat -c %a "$TMP/hold")" 700
 	assert_equal "$(stat -c %a "$LLM_HOLDER")" 600

@@ -167,7 +167,9 @@ read_request(struct client *c)
 		c->call.capath = c->capath;
 		ok = 1;
 	}
-	memset(rec.data, 0, rec.len);
+	/* Nothing came (a probe that only connects): nothing to wipe. */
+	if (rec.data != NULL)
+		memset(rec.data, 0, rec.len);
 	buf_free(&rec);
 	return ok ? 0 : -1;
 }

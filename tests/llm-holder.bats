@@ -410,6 +410,13 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 	run --separate-stderr llm-holder "$LLM_HOLDER"
 	[ "$status" -eq 1 ]
 	assert_equal "$stderr" "llm-holder: $LLM_HOLDER: a holder already listens there"
+	# The holder that was asked, by a connection that sent nothing,
+	# goes on serving.
+	start_mock --jq '{content: "still here"}'
+	run --separate-stderr llm-request -u "$MOCK_URL" <<<"$REQUEST"
+	[ "$status" -eq 0 ]
+	assert_equal "$(jq -r '.choices[0].message.content' <<<"$output")" "still here"
+	running "$HOLDER_PID"
 }
 
 @test "through a holder llm-request does not load libcurl; directly it does" {

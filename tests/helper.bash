@@ -74,6 +74,18 @@ stop_mock() {
 	fi
 }
 
+# no_process PATTERN [SECONDS]: wait until no process's command line
+# matches PATTERN, for SECONDS (1) times TIME_FACTOR at most; fails if
+# one still does.
+no_process() {
+	local i
+	for i in $(seq 1 $((20 * ${2:-1} * TIME_FACTOR))); do
+		pgrep -f "$1" >/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # stop_run_holder: stop the holder llm-loop left for the next runs of
 # this test; every teardown calls it.
 stop_run_holder() {

@@ -204,16 +204,6 @@ stream_until_text() {
 	assert_equal "$(cat "$TMP/one.txt" "$TMP/two.txt" | sort | tr '\n' ' ')" "hello 3 hello 4 "
 }
 
-# holder_gone PATTERN: wait (a while) until no llm-holder's command line
-# matches PATTERN; fails if one still does.
-holder_gone() {
-	for i in $(seq 1 $((100 * TIME_FACTOR))); do
-		pgrep -f "llm-holder $1" >/dev/null || break
-		sleep 0.05
-	done
-	! pgrep -f "llm-holder $1"
-}
-
 @test "llm-loop: one connection for the model calls of a run and of the next; the holder then idles out" {
 	start_mock --jq 'if ($n % 2) == 1 then {tool_calls: [{name: "add", arguments: {a: $n, b: 1}}]} else {content: "done \($n)"} end'
 	start_tls
@@ -236,7 +226,7 @@ holder_gone() {
 	assert_equal "$(connections)" 1
 	assert_equal "$(ls -A "$TMPDIR")" ""
 	# Its idle time over, it goes, and its socket with it.
-	holder_gone "--idle [^ ]* $XDG_RUNTIME_DIR/"
+	no_process "llm-holder --idle [^ ]* $XDG_RUNTIME_DIR/" 5
 	[ ! -e "$XDG_RUNTIME_DIR/llm-holder.$(id -u)/socket" ]
 }
 
@@ -270,7 +260,7 @@ holder_gone() {
 	assert_equal "$(connections)" 1
 	assert_equal "$(ls -A "$TMPDIR")" ""
 	# The holder, whose socket was under $TMPDIR, is gone too.
-	holder_gone "--watch .* $TMPDIR/"
+	no_process "llm-holder --watch .* $TMPDIR/" 5
 	[ ! -e "$XDG_RUNTIME_DIR/llm-holder.$(id -u)" ]
 	# A shared directory open to others is not used.
 	mkdir -m 755 "$XDG_RUNTIME_DIR/llm-holder.$(id -u)"
@@ -278,7 +268,7 @@ holder_gone() {
 	[ "$status" -eq 0 ]
 	assert_equal "$output" done
 	assert_equal "$(ls -A "$XDG_RUNTIME_DIR/llm-holder.$(id -u)")" ""
-	holder_gone "--watch .* $TMPDIR/"
+	no_process "llm-holder --watch .* $TMPDIR/" 5
 	assert_equal "$(ls -A "$TMPDIR")" ""
 	run --separate-stderr env LLM_HOLDER_IDLE=soon llm-loop -u "$TLS_URL" "add"
 	assert_failure 2
@@ -350,11 +340,7 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 
 @test "a holder exits after its idle time and removes its socket" {
 	start_holder --idle 0.3
-	for i in $(seq 1 $((100 * TIME_FACTOR))); do
-		running "$HOLDER_PID" || break
-		sleep 0.05
-	done
-	! running "$HOLDER_PID"
+	ended "$HOLDER_PID"
 	[ ! -e "$LLM_HOLDER" ]
 	# The directory is the user's: it stays.
 	[ -d "$TMP/hold" ]
@@ -366,20 +352,12 @@ open(sys.argv[3], "wb").write(data)' "$TMP/theirs/sock" "$TMP/theirs/ready" "$TM
 	start_holder --watch "$watched" --remove-dir
 	[ -S "$LLM_HOLDER" ]
 	kill -9 "$watched"
-	for i in $(seq 1 $((100 * TIME_FACTOR))); do
-		running "$HOLDER_PID" || break
-		sleep 0.05
-	done
-	! running "$HOLDER_PID"
+	ended "$HOLDER_PID"
 	[ ! -e "$TMP/hold" ]
 	# A directory with something else in it is left alone.
 	start_holder --idle 0.3 --remove-dir
 	touch "$TMP/hold/other"
-	for i in $(seq 1 $((100 * TIME_FACTOR))); do
-		running "$HOLDER_PID" || break
-		sleep 0.05
-	done
-	! running "$HOLDER_PID"
+	ended "$HOLDER_PID"
 	[ ! -e "$LLM_HOLDER" ]
 	[ -e "$TMP/hold/other" ]
 }

@@ -114,6 +114,17 @@ CONF
 	export PROXY_URL
 }
 
+# ended PID: wait (a while) until process PID has ended; fails if it
+# has not.
+ended() {
+	local i
+	for i in $(seq 1 $((100 * TIME_FACTOR))); do
+		running "$1" || return 0
+		sleep 0.05
+	done
+	! running "$1"
+}
+
 # start_holder [ARGS...]: llm-holder on $TMP/hold/sock (a 0700
 # directory); sets and exports LLM_HOLDER, HOLDER_PID.
 start_holder() {

@@ -28,13 +28,3 @@ tool() { # tool NAME BODY: a tool, listed with no parameters
 	echo '{"parameters":{"type":"object"}}' >"tools.d/$1.json"
 }
 
-# no_process PATTERN: wait (a while) until no process matches PATTERN;
-# fails if one still does.
-no_process() {
-	local i
-	for i in $(seq 1 $((20 * TIME_FACTOR))); do
-		pgrep -f "$1" >/dev/null || return 0
-		sleep 0.05
-	done
-	return 1
-}

@@ -307,19 +307,25 @@ JSON
 	[[ $stderr == *tools.d* ]]
 }
 
-@test "tool-run's policy options apply: -e passes a variable, -b caps the output" {
+@test "tool-run's policy options apply: -e passes a variable, -b caps the output, --umask" {
 	tool env 'echo "${GREETING:-unset}${OPENAI_API_KEY:+ key}"'
 	tool loud 'echo 0123456789abcdef'
-	GREETING=hello OPENAI_API_KEY=sk-secret serve -e GREETING -b 10
+	tool mask 'umask'
+	umask 022
+	GREETING=hello OPENAI_API_KEY=sk-secret serve -e GREETING -b 10 --umask 027
 	send "$INIT"
 	send "$(call 1 env '{}')"
 	send "$(call 2 loud '{}')"
+	send "$(call 3 mask '{}')"
 	run answer_to 1
 	run jq -r .result.content[0].text <<<"$output"
 	assert_output hello
 	run answer_to 2
 	run jq -r .result.content[0].text <<<"$output"
 	assert_output $'0123456789\n[output truncated at 10 bytes]'
+	run answer_to 3
+	run jq -r .result.content[0].text <<<"$output"
+	assert_output 0027
 	finish
 	assert_equal "$status" 0
 }

@@ -78,8 +78,7 @@ stop_mock() {
 # matches PATTERN, for SECONDS (1) times TIME_FACTOR at most; fails if
 # one still does.
 no_process() {
-	local i
-	for i in $(seq 1 $((20 * ${2:-1} * TIME_FACTOR))); do
+	for _ in $(seq 1 $((20 * ${2:-1} * TIME_FACTOR))); do
 		pgrep -f "$1" >/dev/null || return 0
 		sleep 0.05
 	done

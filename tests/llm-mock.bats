@@ -445,7 +445,7 @@ now_ms() {
 	chat 'plain text' -H 'Authorization: Bearer short' >/dev/null
 	curl -sS "$MOCK_URL/models" >/dev/null
 	[ "$(wc -l <mock.log)" -eq 3 ]
-	! grep -q SECRETSECRET mock.log
+	run ! grep -q SECRETSECRET mock.log
 	json_eq "$(sed -n 1p mock.log | jq -c '[.n, .method, .path, .headers.authorization, .headers["x-custom"], .body]')" \
 		'[1,"POST","/v1/chat/completions","Bearer ***1234","yes",{"model":"m","messages":[]}]'
 	json_eq "$(sed -n 2p mock.log | jq -c '[.n, .headers.authorization, .body]')" '[null,"Bearer ***","plain text"]'

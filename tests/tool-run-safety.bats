@@ -376,8 +376,7 @@ echo end"
 	status=0
 	wait "$pid" || status=$?
 	assert_equal "$status" 143
-	sleep 0.2
-	! pgrep -f "sleep $n"
+	no_process "sleep $n"
 	run ls
 	refute_output --partial results.json
 }
@@ -461,8 +460,7 @@ stop_while_reading() {
 	status=0
 	wait "$pid" || status=$?
 	assert_equal "$status" 143
-	sleep 0.2
-	! pgrep -f "sleep $n"
+	no_process "sleep $n"
 	[ ! -e out.json ]
 }
 

@@ -242,7 +242,7 @@ JSON
 	done
 	finish
 	assert_equal "$status" 0
-	! pgrep -f "sleep $n"
+	no_process "sleep $n"
 	run jq -c 'select(.id == 1 or .id == 2)' out
 	assert_output ''
 }
@@ -343,8 +343,7 @@ JSON
 	SERVE_PID=
 	exec 4>&-
 	assert_equal "$status" 143
-	sleep 0.2
-	! pgrep -f "sleep $n"
+	no_process "sleep $n"
 	run jq -c 'select(.id == 1)' out
 	assert_output ''
 }
